@@ -1,0 +1,10 @@
+// Original file: proto/triad/agent/v1/agent.proto
+
+
+export interface Settings {
+  'heartbeatIntervalMs'?: (number);
+}
+
+export interface Settings__Output {
+  'heartbeatIntervalMs': (number);
+}
