@@ -1,2 +1,3 @@
 export * from './processes';
 export * from './graphql-client';
+export * from './nats-server';
