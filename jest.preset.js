@@ -10,8 +10,11 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 
 module.exports = {
   testEnvironment: 'node',
+  // NestJS 12 ships ESM only; Node 20 can require() it but Jest's module loader cannot, so those
+  // packages are transpiled to CommonJS like our own sources.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.(ts|js|mjs)$': [
       '@swc/jest',
       {
         jsc: {

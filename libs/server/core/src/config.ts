@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The control plane's configuration: parsed once at start from the environment. This is the only
+ * server-side place that reads `process.env`; everything else receives `ServerConfig`.
+ * Others add keys here with additive edits.
+ */
+const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const databaseKeys = {
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/triad'),
+};
+
+export const serverConfigSchema = z
+  .object({
+    ...databaseKeys,
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z.string().min(1).default('triad:'),
+    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    /** The control plane's own NATS credentials (operator/JWT mode); absent on a no-auth dev NATS. */
+    NATS_CREDS_FILE: z.string().min(1).optional(),
+    /** Comma-separated NATS servers told to agents; defaults to NATS_URL. */
+    NATS_AGENT_SERVERS: z.string().min(1).optional(),
+    NATS_ACCOUNT_SIGNING_SEED_FILE: z.string().min(1).optional(),
+    /** ed25519 private key (PKCS8 PEM) that signs commands. */
+    COMMAND_SIGNING_KEY_FILE: z.string().min(1),
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    GRPC_BIND: z.string().min(1).default('127.0.0.1:4001'),
+    HEARTBEAT_INTERVAL_MS: intFromEnv(5000),
+    COMMAND_TTL_MS: intFromEnv(600_000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .transform((env) => ({
+    ...env,
+    NATS_AGENT_SERVERS: (env.NATS_AGENT_SERVERS ?? env.NATS_URL)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  }));
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+
+/** Nest injection token for `ServerConfig`. */
+export const SERVER_CONFIG = Symbol.for('triad.ServerConfig');
+
+export class ConfigError extends Error {}
+
+/** Parses the environment (default `process.env`); throws one error listing every bad key. */
+export function loadServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const parsed = serverConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Only the database keys: for the migration CLI, which must not need the rest of the config. */
+export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): { DATABASE_URL: string } {
+  const parsed = z.object(databaseKeys).safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid DATABASE_URL: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Reads a file named by a config key, saying which key when it is missing. */
+export function readConfigFile(key: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${key}=${path}: ${(e as Error).message}`);
+  }
+}

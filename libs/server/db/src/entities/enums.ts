@@ -1,0 +1,40 @@
+/** Roles of an API token, strongest first: owner > admin > operator > viewer. */
+export enum ApiTokenRole {
+  OWNER = 'owner',
+  ADMIN = 'admin',
+  OPERATOR = 'operator',
+  VIEWER = 'viewer',
+}
+
+export enum ClusterHealth {
+  UNKNOWN = 'UNKNOWN',
+  HEALTHY = 'HEALTHY',
+  DEGRADED = 'DEGRADED',
+  CRITICAL = 'CRITICAL',
+}
+
+export enum NodeStatus {
+  PENDING = 'PENDING',
+  ONLINE = 'ONLINE',
+  SUSPECT = 'SUSPECT',
+  UNREACHABLE = 'UNREACHABLE',
+  DECOMMISSIONED = 'DECOMMISSIONED',
+}
+
+export enum CommandStatus {
+  PENDING = 'PENDING',
+  DELIVERED = 'DELIVERED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  REFUSED = 'REFUSED',
+  EXPIRED = 'EXPIRED',
+}
+
+export const TERMINAL_COMMAND_STATUSES: readonly CommandStatus[] = [CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.REFUSED, CommandStatus.EXPIRED];
+
+export enum AuditActorType {
+  API_TOKEN = 'api_token',
+  AGENT = 'agent',
+  SYSTEM = 'system',
+}
