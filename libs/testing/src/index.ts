@@ -1,3 +1,6 @@
 export * from './processes';
 export * from './graphql-client';
 export * from './nats-server';
+export * from './process-group';
+export * from './galera-cluster';
+export * from './rabbitmq-cluster';
