@@ -1,0 +1,64 @@
+/**
+ * Node-local facts the renderers need but the cluster spec does not decide: file paths, sockets,
+ * and test-only bind overrides. The control plane renders with DEFAULT_HOST_PROFILE (those
+ * digests identify a revision); an agent renders again with its own profile to write files.
+ */
+export interface HostProfile {
+  haproxy: {
+    /** Where haproxy.cfg is installed (Pacemaker's ocf:heartbeat:anything passes it to haproxy). */
+    configPath: string;
+    /** Admin socket in `global`; the agent reads state and reloads through it. */
+    statsSocket: string;
+    /** When set, every frontend binds this address instead of its VIP (several haproxies on one test host). */
+    bindAddressOverride?: string;
+    /** chroot directory, or undefined for none (containers, labs). */
+    chroot?: string;
+    /** User and group haproxy drops to; undefined keeps the starting user (labs). */
+    user?: string;
+    group?: string;
+    /** syslog target for `log` in global, e.g. `/dev/log`; undefined logs nothing. */
+    logTarget?: string;
+  };
+  corosync: {
+    logFile: string;
+  };
+  galera: {
+    /** my.cnf the galera resource agent starts mariadbd with. */
+    configPath: string;
+    dataDir: string;
+    socket: string;
+    providerPath: string;
+    logFile: string;
+  };
+  rabbitmq: {
+    configPath: string;
+    mnesiaBase: string;
+    logBase: string;
+  };
+}
+
+export const DEFAULT_HOST_PROFILE: HostProfile = {
+  haproxy: {
+    configPath: '/etc/haproxy/haproxy.cfg',
+    statsSocket: '/run/haproxy/admin.sock',
+    chroot: '/var/lib/haproxy',
+    user: 'haproxy',
+    group: 'haproxy',
+    logTarget: '/dev/log',
+  },
+  corosync: {
+    logFile: '/var/log/corosync/corosync.log',
+  },
+  galera: {
+    configPath: '/etc/mysql/my.cnf',
+    dataDir: '/var/lib/mysql',
+    socket: '/run/mysqld/mysqld.sock',
+    providerPath: '/usr/lib/galera/libgalera_smm.so',
+    logFile: '/var/log/mysql/mysqld.log',
+  },
+  rabbitmq: {
+    configPath: '/etc/rabbitmq/rabbitmq.conf',
+    mnesiaBase: '/var/lib/rabbitmq/mnesia',
+    logBase: '/var/log/rabbitmq',
+  },
+};

@@ -1,0 +1,22 @@
+import type { ClusterSpec } from '@triad/spec';
+import type { Artifact } from './artifact';
+import { renderHaproxyCfg } from './haproxy/haproxy-cfg.renderer';
+import { DEFAULT_HOST_PROFILE, type HostProfile } from './host-profile';
+import { findNode } from './node-lookup';
+
+type NodeRenderer = (spec: ClusterSpec, nodeName: string, profile: HostProfile) => Artifact;
+
+/** Every renderer that produces one artifact per node. */
+const NODE_RENDERERS: NodeRenderer[] = [renderHaproxyCfg];
+
+/** All artifacts of one node, sorted by name. Throws UnknownNodeError for a node not in the spec. */
+export function renderNode(
+  spec: ClusterSpec,
+  nodeName: string,
+  profile: HostProfile = DEFAULT_HOST_PROFILE,
+): Artifact[] {
+  findNode(spec, nodeName);
+  return NODE_RENDERERS.map((render) => render(spec, nodeName, profile)).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}

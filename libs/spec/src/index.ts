@@ -1,0 +1,7 @@
+export * from './addresses';
+export * from './cluster-spec.schema';
+export * from './resolve';
+export * from './service-catalogue';
+export * from './spec-problem';
+export { ACKNOWLEDGEABLE_WARNINGS } from './rules/pacemaker.rule';
+export { validateClusterSpec, type SpecValidation } from './validate-cluster-spec';
