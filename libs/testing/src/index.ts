@@ -4,3 +4,4 @@ export * from './nats-server';
 export * from './process-group';
 export * from './galera-cluster';
 export * from './rabbitmq-cluster';
+export * from './database';

@@ -82,23 +82,23 @@ export class TenantScopedRepository<T extends TenantOwned> {
     return { ...where, tenantId } as FindOptionsWhere<T>;
   }
 
-  findById(tenantId: string, id: string): Promise<T | null> {
+  async findById(tenantId: string, id: string): Promise<T | null> {
     if (!UUID_RE.test(id)) {
       assertTenantId(tenantId);
-      return Promise.resolve(null); // not a uuid: cannot exist, and must not reach Postgres as a cast error
+      return null; // not a uuid: cannot exist, and must not reach Postgres as a cast error
     }
     return this.manager.findOneBy(this.target, this.scoped(tenantId, { id } as FindOptionsWhere<T>));
   }
 
-  findOne(tenantId: string, where: FindOptionsWhere<T>): Promise<T | null> {
+  async findOne(tenantId: string, where: FindOptionsWhere<T>): Promise<T | null> {
     return this.manager.findOneBy(this.target, this.scoped(tenantId, where));
   }
 
-  find(tenantId: string, where: FindOptionsWhere<T> = {}, order?: FindOptionsOrder<T>, take?: number): Promise<T[]> {
+  async find(tenantId: string, where: FindOptionsWhere<T> = {}, order?: FindOptionsOrder<T>, take?: number): Promise<T[]> {
     return this.manager.find(this.target, { where: this.scoped(tenantId, where), order, take });
   }
 
-  count(tenantId: string, where: FindOptionsWhere<T> = {}): Promise<number> {
+  async count(tenantId: string, where: FindOptionsWhere<T> = {}): Promise<number> {
     return this.manager.countBy(this.target, this.scoped(tenantId, where));
   }
 

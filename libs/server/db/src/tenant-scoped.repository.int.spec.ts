@@ -1,0 +1,67 @@
+import { createTestDatabase, type TestDatabase } from '@triad/testing';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from './data-source';
+import { Cloud, Cluster, Node, Tenant } from './entities';
+import { TenantScopeError, TenantScopedRepository } from './tenant-scoped.repository';
+
+describe(TenantScopedRepository.name, () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let clouds: TenantScopedRepository<Cloud>;
+  let tenantA: Tenant;
+  let tenantB: Tenant;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('tenant_repo');
+    ds = await createDataSource(db.url).initialize();
+    clouds = new TenantScopedRepository(ds.manager, Cloud);
+    tenantA = await ds.getRepository(Tenant).save({ name: 'A', slug: 'a' });
+    tenantB = await ds.getRepository(Tenant).save({ name: 'B', slug: 'b' });
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it("does not find another tenant's row by id", async () => {
+    const cloudOfB = await clouds.insert(tenantB.id, { name: 'b-cloud' });
+    expect(await clouds.findById(tenantA.id, cloudOfB.id)).toBeNull();
+    expect((await clouds.findById(tenantB.id, cloudOfB.id))?.name).toBe('b-cloud');
+    expect(await clouds.update(tenantA.id, { id: cloudOfB.id }, { name: 'stolen' })).toBe(0);
+  });
+
+  it.each([[''], [undefined], [null], ['not-a-uuid']])('throws on tenant id %p instead of reading every tenant', async (bad) => {
+    await expect(clouds.find(bad as unknown as string)).rejects.toThrow(TenantScopeError);
+    await expect(clouds.insert(bad as unknown as string, { name: 'x' })).rejects.toThrow(TenantScopeError);
+    expect(() => clouds.queryBuilder(bad as unknown as string, 'c')).toThrow(TenantScopeError);
+  });
+
+  it('throws when a filter value is undefined rather than dropping the filter', async () => {
+    await expect(clouds.findOne(tenantA.id, { id: undefined })).rejects.toThrow(TenantScopeError);
+  });
+
+  it('pages through rows in order with cursors, without other tenants rows', async () => {
+    for (const n of ['p1', 'p2', 'p3']) await clouds.insert(tenantA.id, { name: n });
+    const names: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page = await clouds.paginate(tenantA.id, { first: 2, after }, { sortBy: 'createdAt', direction: 'ASC' });
+      names.push(...page.items.map((c) => c.name));
+      after = page.hasNextPage ? page.endCursor : null;
+      pages++;
+    } while (after);
+    expect(names).toEqual(['p1', 'p2', 'p3']);
+    expect(pages).toBe(2);
+  });
+
+  it('reads bigint fencing generations back as numbers', async () => {
+    const cloud = await clouds.insert(tenantA.id, { name: 'gen' });
+    const cluster = await new TenantScopedRepository(ds.manager, Cluster).insert(tenantA.id, { cloudId: cloud.id, name: 'c1' });
+    const nodes = new TenantScopedRepository(ds.manager, Node);
+    const node = await nodes.insert(tenantA.id, { clusterId: cluster.id, name: 'ctl-1', commandGeneration: 41 });
+    expect(node.commandGeneration).toBe(41);
+    expect((await nodes.findById(tenantA.id, node.id))?.commandGeneration).toBe(41);
+  });
+});
