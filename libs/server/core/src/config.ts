@@ -23,11 +23,16 @@ export const serverConfigSchema = z
     /** Comma-separated NATS servers told to agents; defaults to NATS_URL. */
     NATS_AGENT_SERVERS: z.string().min(1).optional(),
     NATS_ACCOUNT_SIGNING_SEED_FILE: z.string().min(1).optional(),
+    /** The account ("A…") whose signing key NATS_ACCOUNT_SIGNING_SEED_FILE holds; omit when that file holds the account's own seed. */
+    NATS_ACCOUNT_PUBLIC_KEY: z.string().regex(/^A[A-Z2-7]{55}$/, 'a NATS account public key (A…)').optional(),
     /** ed25519 private key (PKCS8 PEM) that signs commands. */
     COMMAND_SIGNING_KEY_FILE: z.string().min(1),
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     GRPC_BIND: z.string().min(1).default('127.0.0.1:4001'),
+    /** TLS for the agent gRPC server (PEM files); both or neither. Production should set them. */
+    GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+    GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
     HEARTBEAT_INTERVAL_MS: intFromEnv(5000),
     COMMAND_TTL_MS: intFromEnv(600_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
