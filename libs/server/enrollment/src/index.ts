@@ -1,0 +1,4 @@
+export * from './agent-nats-credentials';
+export * from './enrollment.exception';
+export * from './enrollment.service';
+export * from './node-command-consumer';

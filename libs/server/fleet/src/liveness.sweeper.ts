@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { NodeStatus } from '@triad/db';
+import type { Logger } from '@triad/logging';
+import type { DataSource } from 'typeorm';
+import type { NodePresenceStore, NodeRef } from './node-presence.store';
+import type { NodeStateWriter } from './node-state.writer';
+
+/** A node is SUSPECT after 1.5 heartbeat intervals without one, UNREACHABLE after 3. */
+export function livenessThresholds(heartbeatIntervalMs: number): { suspectAfterMs: number; unreachableAfterMs: number } {
+  return { suspectAfterMs: Math.round(heartbeatIntervalMs * 1.5), unreachableAfterMs: heartbeatIntervalMs * 3 };
+}
+
+export interface LivenessSweeperOptions {
+  heartbeatIntervalMs: number;
+  redisPrefix: string;
+  /** How often leases are checked. */
+  tickMs?: number;
+  /** How often lastHeartbeatAt of live nodes is written to Postgres (one statement). */
+  flushEveryMs?: number;
+  /** How often Redis is repaired from Postgres (leases Redis lost, transitions Postgres missed). */
+  repairEveryMs?: number;
+}
+
+const LIVENESS_STATUSES: readonly NodeStatus[] = [NodeStatus.ONLINE, NodeStatus.SUSPECT, NodeStatus.UNREACHABLE];
+
+// Renews the lock only while we still hold it.    KEYS: lock   ARGV: owner, ttl
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Turns missing heartbeats into SUSPECT / UNREACHABLE (Postgres written only on a transition,
+ * with an audit event), flushes lastHeartbeatAt in batches, and repairs Redis from Postgres.
+ * Runs in the worker; any number of replicas may start it: a Redis lock lets one sweep at a time.
+ */
+export class LivenessSweeper {
+  private readonly owner = randomUUID();
+  private readonly lockKey: string;
+  private readonly tickMs: number;
+  private readonly flushEveryMs: number;
+  private readonly repairEveryMs: number;
+  private readonly lockTtlMs: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private leader = false;
+  private lastFlush = 0;
+  private lastRepair = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly dataSource: DataSource,
+    private readonly presence: NodePresenceStore,
+    private readonly writer: NodeStateWriter,
+    private readonly options: LivenessSweeperOptions,
+    private readonly logger: Logger,
+  ) {
+    this.lockKey = `${options.redisPrefix}fleet:sweeper-lock`;
+    this.tickMs = options.tickMs ?? 250;
+    this.flushEveryMs = options.flushEveryMs ?? 30_000;
+    this.repairEveryMs = options.repairEveryMs ?? 10_000;
+    // Long enough to survive a slow tick, short enough that another replica takes over quickly.
+    this.lockTtlMs = Math.max(2_000, this.tickMs * 8);
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const loop = () => {
+      this.running = this.tick()
+        .catch((err: unknown) => this.logger.error({ err }, 'liveness sweep failed'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(loop, this.tickMs);
+        });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    const timer = this.timer;
+    this.timer = undefined;
+    if (timer) clearTimeout(timer);
+    await this.running;
+    if (this.leader) await this.redis.eval(RELEASE, 1, this.lockKey, this.owner);
+    this.leader = false;
+  }
+
+  /** One round: hold the lock, sweep, and flush / repair when due. */
+  async tick(now = Date.now()): Promise<void> {
+    if (!(await this.holdLock())) return;
+    if (now - this.lastRepair >= this.repairEveryMs) {
+      this.lastRepair = now;
+      await this.repair(now);
+    }
+    await this.sweep(now);
+    if (now - this.lastFlush >= this.flushEveryMs) {
+      this.lastFlush = now;
+      await this.flush(now);
+    }
+  }
+
+  /** Claims due transitions in Redis and writes each to Postgres. Returns how many were written. */
+  async sweep(now = Date.now()): Promise<number> {
+    const { suspectAfterMs, unreachableAfterMs } = livenessThresholds(this.options.heartbeatIntervalMs);
+    const transitions = await this.presence.claimStaleTransitions(now, suspectAfterMs, unreachableAfterMs);
+    let written = 0;
+    for (const t of transitions) {
+      const silentMs = now - t.lastSeenMs;
+      const from = await this.writer.transition(t, t.to, new Date(now), { silentMs, lastHeartbeatAt: new Date(t.lastSeenMs).toISOString() });
+      if (from) {
+        written++;
+        this.logger.warn({ tenantId: t.tenantId, nodeId: t.nodeId, from, to: t.to, silentMs }, `node is ${t.to.toLowerCase()}`);
+      }
+    }
+    return written;
+  }
+
+  /** Writes lastHeartbeatAt for every node heard from since the previous flush, in one statement. */
+  async flush(now = Date.now()): Promise<number> {
+    const live = await this.presence.liveSince(now - this.flushEveryMs - this.tickMs);
+    return this.writer.flushLastHeartbeats(live);
+  }
+
+  /**
+   * Level-triggered repair. Redis is transport: a lease it lost is put back from Postgres (so a
+   * node nobody hears from still ages into UNREACHABLE), and a transition Redis claimed but
+   * Postgres missed (a failed write) is written again.
+   */
+  async repair(now = Date.now()): Promise<void> {
+    // Deliberately across tenants: the sweeper is a system process watching every node.
+    const rows = (await this.dataSource.query(
+      `SELECT tenant_id, id, status, last_heartbeat_at, status_changed_at FROM nodes WHERE status IN ('ONLINE', 'SUSPECT', 'UNREACHABLE')`,
+    )) as Array<{ tenant_id: string; id: string; status: NodeStatus; last_heartbeat_at: Date | null; status_changed_at: Date }>;
+    const refs: NodeRef[] = rows.map((r) => ({ tenantId: r.tenant_id, nodeId: r.id }));
+    const inRedis = await this.presence.statuses(refs);
+    const leases = await this.presence.lastSeen(refs);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const ref = refs[i];
+      const redisStatus = inRedis[i];
+      if (redisStatus && redisStatus !== row.status && LIVENESS_STATUSES.includes(redisStatus)) {
+        await this.writer.transition(ref, redisStatus, new Date(now), { repaired: true });
+        continue;
+      }
+      if (row.status !== NodeStatus.UNREACHABLE && leases[i] === undefined) {
+        const lastSeen = Math.max(row.last_heartbeat_at?.getTime() ?? 0, row.status_changed_at.getTime());
+        if (await this.presence.seed(ref, lastSeen, row.status)) this.logger.info({ ...ref, status: row.status }, 'liveness lease restored from Postgres');
+      }
+    }
+  }
+
+  private async holdLock(): Promise<boolean> {
+    if (this.leader) {
+      this.leader = (await this.redis.eval(RENEW, 1, this.lockKey, this.owner, this.lockTtlMs)) === 1;
+      if (!this.leader) this.logger.warn('lost the liveness sweeper lock');
+      return this.leader;
+    }
+    this.leader = (await this.redis.set(this.lockKey, this.owner, 'PX', this.lockTtlMs, 'NX')) === 'OK';
+    if (this.leader) {
+      this.logger.info('liveness sweeper is the leader');
+      this.lastRepair = 0; // a new leader first repairs: it may take over after a gap
+    }
+    return this.leader;
+  }
+}
