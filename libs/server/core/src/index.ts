@@ -2,3 +2,5 @@ export * from './config';
 export * from './config.module';
 export * from './errors';
 export * from './graphql-exception.filter';
+export * from './graphql/json.scalar';
+export * from './graphql/connection';

@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiToken, ApiTokenRole, TenantScopedRepository, hashSecret, issueSecret, looksLikeSecret, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { DataSource, IsNull } from 'typeorm';
+import { AuthException, AuthExceptionCode } from './auth.exception';
+import { auditActorOf, type Principal } from './principal';
+import { roleAtLeast } from './roles';
+
+/** lastUsedAt is a hint for humans; writing it more often than this would cost a write per request. */
+const LAST_USED_GRANULARITY_MS = 5 * 60_000;
+
+export interface IssuedApiToken {
+  token: ApiToken;
+  /** `triad_pat_…`: returned once, never stored. */
+  secret: string;
+}
+
+@Injectable()
+export class ApiTokenService {
+  private readonly tokens: TenantScopedRepository<ApiToken>;
+
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
+    this.tokens = new TenantScopedRepository(dataSource.manager, ApiToken);
+  }
+
+  /**
+   * Resolves a bearer secret to its principal, or throws UNAUTHENTICATED. This lookup is by hash
+   * across tenants on purpose: the token is what tells us the tenant.
+   */
+  async authenticate(secret: string | undefined): Promise<Principal> {
+    if (!secret) throw new AuthException('an API token is required (Authorization: Bearer triad_pat_…)', AuthExceptionCode.MISSING_TOKEN);
+    const invalid = () => new AuthException('invalid, expired or revoked API token', AuthExceptionCode.INVALID_TOKEN);
+    if (!looksLikeSecret('pat', secret)) throw invalid();
+    const token = await this.dataSource.getRepository(ApiToken).findOneBy({ tokenHash: hashSecret(secret), revokedAt: IsNull() });
+    const now = Date.now();
+    if (!token || (token.expiresAt && token.expiresAt.getTime() <= now)) throw invalid();
+    if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      await this.tokens.update(token.tenantId, { id: token.id }, { lastUsedAt: new Date(now) });
+    }
+    return { tenantId: token.tenantId, tokenId: token.id, role: token.role };
+  }
+
+  async create(principal: Principal, input: { name: string; role: ApiTokenRole; expiresAt?: Date | null }): Promise<IssuedApiToken> {
+    if (!roleAtLeast(principal.role, input.role)) {
+      throw new AuthException(`a ${principal.role} token cannot create a ${input.role} token`, AuthExceptionCode.ROLE_ABOVE_OWN, { field: 'role' });
+    }
+    return this.dataSource.transaction(async (trx) => {
+      const issued = await issueApiToken(this.tokens.withManager(trx), principal.tenantId, input);
+      await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
+        action: 'api_token.created',
+        targetType: 'api_token',
+        targetId: issued.token.id,
+        detail: { name: input.name, role: input.role },
+      });
+      return issued;
+    });
+  }
+
+  async revoke(principal: Principal, id: string): Promise<ApiToken> {
+    return this.dataSource.transaction(async (trx) => {
+      const tokens = this.tokens.withManager(trx);
+      const token = await tokens.findById(principal.tenantId, id);
+      if (!token) throw new AuthException(`API token ${id} not found`, AuthExceptionCode.API_TOKEN_NOT_FOUND, { field: 'id' });
+      if (!roleAtLeast(principal.role, token.role)) {
+        throw new AuthException(`a ${principal.role} token cannot revoke a ${token.role} token`, AuthExceptionCode.ROLE_ABOVE_OWN);
+      }
+      if (!token.revokedAt) {
+        token.revokedAt = new Date();
+        await tokens.update(principal.tenantId, { id }, { revokedAt: token.revokedAt });
+        await recordAudit(trx, principal.tenantId, auditActorOf(principal), { action: 'api_token.revoked', targetType: 'api_token', targetId: id });
+      }
+      return token;
+    });
+  }
+
+  list(principal: Principal, page: PageRequest): Promise<Page<ApiToken>> {
+    return this.tokens.paginate(principal.tenantId, page, { sortBy: 'createdAt', direction: 'ASC' });
+  }
+}
+
+/** Inserts a new token row and returns it with its secret (shown once). */
+export async function issueApiToken(
+  tokens: TenantScopedRepository<ApiToken>,
+  tenantId: string,
+  input: { name: string; role: ApiTokenRole; expiresAt?: Date | null },
+): Promise<IssuedApiToken> {
+  const { secret, hash, prefix } = issueSecret('pat');
+  const token = await tokens.insert(tenantId, { name: input.name, role: input.role, tokenHash: hash, prefix, expiresAt: input.expiresAt ?? null });
+  return { token, secret };
+}
