@@ -17,13 +17,12 @@ export const COMMAND_STREAM_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /**
  * The one definition of the TRIAD_COMMANDS stream. The worker ensures it at start and after every
- * NATS reconnect; enrollment ensures it before creating a node's consumer. `name` is overridable
- * for tests that share a NATS server.
+ * NATS reconnect; enrollment ensures it before creating a node's consumer.
  */
-export function commandStreamConfig(name: string = COMMAND_STREAM, subjectRoot: string = COMMAND_SUBJECT_ROOT): Partial<StreamConfig> & { name: string } {
+export function commandStreamConfig(): Partial<StreamConfig> & { name: string } {
   return {
-    name,
-    subjects: [`${subjectRoot}.>`],
+    name: COMMAND_STREAM,
+    subjects: [`${COMMAND_SUBJECT_ROOT}.>`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

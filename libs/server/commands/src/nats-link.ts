@@ -29,9 +29,12 @@ export class NatsLink {
     private readonly logger: Logger,
   ) {}
 
-  /** Starts connecting in the background; resolves once connected (which may be much later). */
+  /**
+   * Starts connecting; resolves once connected, which may be much later (NATS down at start).
+   * Never rejects: a refused first connection (e.g. bad credentials) is logged and retried.
+   */
   start(): Promise<NatsConnection> {
-    this.connecting ??= this.open();
+    this.connecting ??= this.openWithRetry();
     return this.connecting;
   }
 
@@ -71,8 +74,23 @@ export class NatsLink {
     );
     const ok = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
-    if (!ok) await nc.close().catch(() => undefined);
+    if (!ok) {
+      this.logger.warn({ timeoutMs }, 'NATS did not drain in time; closed without draining');
+      await nc.close().catch(() => undefined);
+    }
     return ok;
+  }
+
+  private async openWithRetry(): Promise<NatsConnection> {
+    for (;;) {
+      try {
+        return await this.open();
+      } catch (err) {
+        if (this.closing) throw err;
+        this.logger.error({ err }, 'cannot connect to NATS; retrying in 5 s');
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+    }
   }
 
   private async open(): Promise<NatsConnection> {
@@ -85,6 +103,10 @@ export class NatsLink {
       reconnectTimeWait: 1_000,
       pingInterval: 10_000,
     });
+    if (this.closing) {
+      await nc.close();
+      throw new Error('NATS link closed while connecting');
+    }
     this.nc = nc;
     this.up = true;
     this.logger.info({ server: nc.getServer() }, 'connected to NATS');

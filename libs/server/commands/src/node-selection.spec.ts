@@ -6,7 +6,7 @@ function node(name: string, overrides: Partial<NodeRevisionState> = {}): NodeRev
   return {
     nodeId: `id-${name}`,
     nodeName: name,
-    decommissioned: false,
+    availability: 'ready',
     appliedRevision: 1,
     hasLiveCommand: false,
     failedAttempts: 0,
@@ -29,12 +29,14 @@ describe('planNodeUpdates', () => {
     expect(plan([node('c1', { appliedRevision: 2 })])[0]).toMatchObject({ action: 'skip', reason: 'UP_TO_DATE' });
   });
 
-  it('skips decommissioned nodes and nodes the spec does not name', () => {
-    const decisions = plan([node('c1', { decommissioned: true }), node('c9')]);
-    expect(decisions).toEqual([
-      expect.objectContaining({ nodeName: 'c1', reason: 'DECOMMISSIONED' }),
-      expect.objectContaining({ nodeName: 'c9', reason: 'NOT_IN_SPEC' }),
+  it('skips decommissioned, not yet enrolled and unreachable nodes, and nodes the spec does not name', () => {
+    const decisions = plan([
+      node('c1', { availability: 'decommissioned' }),
+      node('c2', { availability: 'not-enrolled' }),
+      node('c3', { availability: 'unreachable' }),
+      node('c9'),
     ]);
+    expect(decisions.map((d) => (d.action === 'skip' ? d.reason : d.action))).toEqual(['DECOMMISSIONED', 'NOT_ENROLLED', 'UNREACHABLE', 'NOT_IN_SPEC']);
   });
 
   it('does not send a second command while one for the revision is in flight', () => {

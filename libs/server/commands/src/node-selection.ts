@@ -8,7 +8,8 @@
 export interface NodeRevisionState {
   nodeId: string;
   nodeName: string;
-  decommissioned: boolean;
+  /** Enrolled and not decommissioned, and not known to be unreachable (a Hello proves it is back). */
+  availability: 'ready' | 'not-enrolled' | 'decommissioned' | 'unreachable';
   appliedRevision: number | null;
   /** A PENDING/DELIVERED/RUNNING command for the target revision that has not expired. */
   hasLiveCommand: boolean;
@@ -27,7 +28,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, backoffBaseMs: 30_000, backoffMaxMs: 10 * 60_000 };
 
-export type SkipReason = 'UP_TO_DATE' | 'NOT_IN_SPEC' | 'DECOMMISSIONED' | 'COMMAND_IN_FLIGHT' | 'BACKING_OFF' | 'GAVE_UP' | 'HELD_BY_POLICY';
+export type SkipReason =
+  | 'UP_TO_DATE'
+  | 'NOT_IN_SPEC'
+  | 'NOT_ENROLLED'
+  | 'DECOMMISSIONED'
+  | 'UNREACHABLE'
+  | 'COMMAND_IN_FLIGHT' | 'BACKING_OFF' | 'GAVE_UP' | 'HELD_BY_POLICY';
 
 export type NodeDecision =
   | { nodeId: string; nodeName: string; action: 'issue' }
@@ -64,10 +71,13 @@ export function planNodeUpdates(input: {
     decisions.set(n.nodeId, { nodeId: n.nodeId, nodeName: n.nodeName, action: 'skip', reason, ...(retryAt ? { retryAt } : {}) });
 
   for (const n of nodes) {
-    if (n.decommissioned) skip(n, 'DECOMMISSIONED');
+    if (n.availability === 'decommissioned') skip(n, 'DECOMMISSIONED');
+    else if (n.availability === 'not-enrolled') skip(n, 'NOT_ENROLLED');
     else if (!named.has(n.nodeName)) skip(n, 'NOT_IN_SPEC');
     else if (n.appliedRevision === targetRevision) skip(n, 'UP_TO_DATE');
     else if (n.hasLiveCommand) skip(n, 'COMMAND_IN_FLIGHT');
+    // Commands to an unreachable node would only expire in its queue; its Hello on return reconciles it.
+    else if (n.availability === 'unreachable') skip(n, 'UNREACHABLE');
     else if (n.failedAttempts >= retry.maxAttempts) skip(n, 'GAVE_UP');
     else {
       const retryAt = n.lastFailureAt ? new Date(n.lastFailureAt.getTime() + retryDelayMs(n.failedAttempts, retry)) : undefined;

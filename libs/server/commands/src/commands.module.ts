@@ -1,0 +1,52 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { createLogger } from '@triad/logging';
+import { SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
+import { DataSource } from 'typeorm';
+import { CommandSigner } from './command-signer';
+import { CommandsService } from './commands.service';
+import { NatsLink } from './nats-link';
+import { Reconciler } from './reconciler';
+
+/**
+ * Provides `CommandSigner`, `NatsLink` (connecting in the background, reconnecting forever),
+ * `Reconciler` and `CommandsService` by class. Needs ServerConfigModule and DatabaseModule.
+ * Closes the NATS connection on application shutdown.
+ */
+@Module({})
+export class CommandsModule implements OnApplicationShutdown {
+  constructor(@Inject(NatsLink) private readonly nats: NatsLink) {}
+
+  static forRoot(opts: { natsConnectionName: string }): DynamicModule {
+    const logger = createLogger('commands');
+    return {
+      module: CommandsModule,
+      providers: [
+        { provide: CommandSigner, inject: [SERVER_CONFIG], useFactory: (c: ServerConfig) => CommandSigner.fromFile(c.COMMAND_SIGNING_KEY_FILE) },
+        {
+          provide: NatsLink,
+          inject: [SERVER_CONFIG],
+          useFactory: (c: ServerConfig) => {
+            const link = new NatsLink({ servers: c.NATS_URL.split(','), credsFile: c.NATS_CREDS_FILE, name: opts.natsConnectionName }, logger.child({ component: 'nats' }));
+            link.start().catch(() => undefined); // only rejects when closed before connecting
+            return link;
+          },
+        },
+        {
+          provide: Reconciler,
+          inject: [DataSource, CommandSigner, SERVER_CONFIG],
+          useFactory: (ds: DataSource, signer: CommandSigner, c: ServerConfig) => new Reconciler(ds, signer, { commandTtlMs: c.COMMAND_TTL_MS }, logger.child({ component: 'reconciler' })),
+        },
+        {
+          provide: CommandsService,
+          inject: [DataSource, Reconciler],
+          useFactory: (ds: DataSource, reconciler: Reconciler) => new CommandsService(ds, reconciler, logger.child({ component: 'command-status' })),
+        },
+      ],
+      exports: [CommandSigner, NatsLink, Reconciler, CommandsService],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nats.close();
+  }
+}

@@ -1,0 +1,19 @@
+import type { DataSource } from 'typeorm';
+
+/** Runs a write statement outside any transaction and returns the number of rows it touched. */
+export async function affectedRows(dataSource: DataSource, sql: string, params: unknown[]): Promise<number> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const result = await runner.query(sql, params, true);
+    return result.affected ?? 0;
+  } finally {
+    await runner.release();
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids from agents are checked before they reach a uuid column (a cast error is not "not found"). */
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
