@@ -1,0 +1,63 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The agent's configuration: parsed once at start from the environment. This is the only agent
+ * file that reads `process.env`; everything else receives `AgentConfig`.
+ */
+const optionalPath = z.string().min(1).optional();
+
+export const agentConfigSchema = z
+  .object({
+    /** gRPC address of the control plane, host:port. */
+    TRIAD_CONTROL_PLANE: z.string().regex(/^[^\s/]+:\d{1,5}$/, { error: 'must be host:port' }),
+    /** One-time enrollment token; only read when the node has no identity yet. */
+    TRIAD_ENROLLMENT_TOKEN: z.string().min(1).optional(),
+    TRIAD_STATE_DIR: z.string().min(1).default('/var/lib/triad-agent'),
+    TRIAD_NODE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { error: 'must be a lower-case host name' }).optional(),
+    /** CA bundle (PEM) that signs the control plane's certificate; without it the channel is plaintext. */
+    TRIAD_GRPC_TLS_CA_FILE: optionalPath,
+    TRIAD_HAPROXY_MODE: z.enum(['managed', 'external']).default('managed'),
+    TRIAD_HAPROXY_BIN: z.string().min(1).default('/usr/sbin/haproxy'),
+    TRIAD_HAPROXY_CONFIG: z.string().min(1).default('/etc/haproxy/haproxy.cfg'),
+    TRIAD_HAPROXY_MASTER_SOCKET: optionalPath,
+    TRIAD_HAPROXY_STATS_SOCKET: z.string().min(1).default('/run/haproxy/admin.sock'),
+    TRIAD_HAPROXY_BIND_ADDRESS: z.string().min(1).optional(),
+    TRIAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** How long SIGTERM/SIGINT may take before the agent gives up waiting and exits. */
+    TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  })
+  .transform((env) => ({
+    controlPlane: env.TRIAD_CONTROL_PLANE,
+    enrollmentToken: env.TRIAD_ENROLLMENT_TOKEN,
+    stateDir: env.TRIAD_STATE_DIR,
+    nodeName: env.TRIAD_NODE_NAME ?? hostname().split('.')[0].toLowerCase(),
+    grpcTlsCaFile: env.TRIAD_GRPC_TLS_CA_FILE,
+    logLevel: env.TRIAD_LOG_LEVEL,
+    shutdownTimeoutMs: env.TRIAD_SHUTDOWN_TIMEOUT_MS,
+    haproxy: {
+      mode: env.TRIAD_HAPROXY_MODE,
+      bin: env.TRIAD_HAPROXY_BIN,
+      configFile: env.TRIAD_HAPROXY_CONFIG,
+      // In managed mode the agent starts haproxy with -S on this socket; default it beside the state.
+      masterSocket: env.TRIAD_HAPROXY_MASTER_SOCKET ?? join(env.TRIAD_STATE_DIR, 'haproxy-master.sock'),
+      statsSocket: env.TRIAD_HAPROXY_STATS_SOCKET,
+      bindAddress: env.TRIAD_HAPROXY_BIND_ADDRESS,
+    },
+  }));
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type HaproxyAgentConfig = AgentConfig['haproxy'];
+
+export class AgentConfigError extends Error {}
+
+/** Parses the environment (default `process.env`); throws one error listing every bad key. */
+export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  const parsed = agentConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new AgentConfigError(`invalid agent configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
