@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type ArtifactName = 'haproxy.cfg' | 'cib.xml' | 'corosync.conf' | 'galera.cnf' | 'rabbitmq.conf';
+export type ArtifactName = 'haproxy.cfg' | 'cib.xml' | 'corosync.conf' | 'galera.cnf' | 'rabbitmq.conf' | 'rabbitmq-definitions.json';
 
 /** One rendered configuration file for one node, with the digest that identifies its bytes. */
 export interface Artifact {

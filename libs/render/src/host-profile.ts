@@ -29,11 +29,29 @@ export interface HostProfile {
     socket: string;
     providerPath: string;
     logFile: string;
+    /**
+     * my.cnf fragment holding `wsrep_sst_auth` (mariabackup SST): galera.cnf `!include`s it and the
+     * agent writes it from the spec's secret reference, so no artifact ever carries the password.
+     */
+    sstAuthFile: string;
+    /** innodb_buffer_pool_size (sized to the host's memory); MariaDB's default when unset. */
+    innodbBufferPoolSize?: string;
   };
   rabbitmq: {
     configPath: string;
     mnesiaBase: string;
     logBase: string;
+    /** Definitions file rabbitmq.conf loads at boot (vhost default queue type, HA policy). */
+    definitionsPath: string;
+    /**
+     * Erlang node name of every spec node (`rabbit@<node name>` when unset). Labs that run several
+     * nodes on one host give them distinct names here.
+     */
+    erlangNodeNames?: Record<string, string>;
+    /** Address Erlang distribution listens on; the node's internal address when unset. */
+    distributionInterface?: string;
+    /** This node's distribution port; the spec's rabbitmq.distributionPort when unset. */
+    distributionPort?: number;
   };
 }
 
@@ -55,10 +73,12 @@ export const DEFAULT_HOST_PROFILE: HostProfile = {
     socket: '/run/mysqld/mysqld.sock',
     providerPath: '/usr/lib/galera/libgalera_smm.so',
     logFile: '/var/log/mysql/mysqld.log',
+    sstAuthFile: '/etc/mysql/galera-sst-auth.cnf',
   },
   rabbitmq: {
     configPath: '/etc/rabbitmq/rabbitmq.conf',
     mnesiaBase: '/var/lib/rabbitmq/mnesia',
     logBase: '/var/log/rabbitmq',
+    definitionsPath: '/etc/rabbitmq/definitions.json',
   },
 };

@@ -89,6 +89,20 @@ export const galeraSchema = z.strictObject({
     .default('512M'),
   slaveThreads: z.number().int().min(1).max(512).default(4),
   maxConnections: z.number().int().min(10).max(100000).default(4096),
+  innodbFlushLogAtTrxCommit: z
+    .union([z.literal(0), z.literal(1), z.literal(2)])
+    .default(2)
+    .describe('2 flushes the redo log once a second: a crashed node is refilled by Galera (SST/IST), so TripleO trades that durability for write speed'),
+  evs: z
+    .strictObject({
+      suspectTimeoutMs: z.number().int().min(100).max(600000).optional().describe('evs.suspect_timeout: silence after which a peer is suspected'),
+      inactiveTimeoutMs: z.number().int().min(100).max(600000).optional().describe('evs.inactive_timeout: silence after which a peer is dropped'),
+    })
+    .refine((e) => e.suspectTimeoutMs === undefined || e.inactiveTimeoutMs === undefined || e.inactiveTimeoutMs >= e.suspectTimeoutMs, {
+      error: 'inactiveTimeoutMs must not be shorter than suspectTimeoutMs',
+    })
+    .optional()
+    .describe('Galera group-membership timeouts; Galera defaults (PT5S / PT15S) when unset'),
   clustercheckPort: portSchema.default(9200).describe('HTTP port the agent answers Galera health on'),
   arbitrator: z
     .strictObject({ address: ipAddressSchema.describe('Address of the garbd arbitrator') })
@@ -103,6 +117,12 @@ export const rabbitmqSchema = z.strictObject({
   port: portSchema.default(5672),
   distributionPort: portSchema.default(25672),
   erlangCookie: secretRefSchema.describe('Shared Erlang cookie, as a secret reference'),
+  memoryHighWatermark: z
+    .number()
+    .min(0.1)
+    .max(0.9)
+    .default(0.4)
+    .describe('vm_memory_high_watermark.relative: share of RAM at which RabbitMQ blocks publishers'),
 });
 
 const fenceParamValue = z.union([z.string(), z.number(), z.boolean(), secretRefSchema]);

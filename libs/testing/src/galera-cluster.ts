@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes';
-import { failFastOnExit, runTool, spawnGroupProcess, type GroupProcess } from './process-group';
+import { failFastOnExit, fileTail, runTool, spawnGroupProcess, type GroupProcess } from './process-group';
 
 export const MARIADBD_BIN = '/usr/sbin/mariadbd';
 export const MARIADB_CLI = '/usr/bin/mariadb';
@@ -13,7 +13,9 @@ export interface GaleraNodePaths {
   configFile: string;
   datadir: string;
   socket: string;
-  logFile: string;
+  /** mariadbd's error log (log-error); its stdout/stderr go to `consoleLog`. */
+  errorLog: string;
+  consoleLog: string;
 }
 
 export function galeraNodePaths(baseDir: string, nodeName: string): GaleraNodePaths {
@@ -23,7 +25,8 @@ export function galeraNodePaths(baseDir: string, nodeName: string): GaleraNodePa
     configFile: join(dir, 'galera.cnf'),
     datadir: join(dir, 'data'),
     socket: join(dir, 'run', 'mysqld.sock'),
-    logFile: join(dir, 'mariadbd.log'),
+    errorLog: join(dir, 'mariadbd.err'),
+    consoleLog: join(dir, 'console.log'),
   };
 }
 
@@ -45,6 +48,8 @@ export interface GaleraNode {
   readonly name: string;
   readonly socket: string;
   readonly datadir: string;
+  /** log-error of the config, when it sets one. */
+  readonly errorLog?: string;
   readonly process: GroupProcess;
   /** Runs SQL as root over the node's own socket; rows of tab-separated columns. */
   query(sql: string): Promise<string[][]>;
@@ -125,6 +130,7 @@ function makeNode(name: string, cnf: string, proc: GroupProcess): GaleraNode {
     name,
     socket,
     datadir,
+    errorLog: myCnfOption(cnf, 'log_error'),
     process: proc,
     query,
     async wsrepStatus() {
@@ -168,7 +174,7 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
       }
       for (const dir of new Set([paths.dir, datadir, dirname(socket)])) chownTree(dir, uid, gid);
       const args = [`--defaults-file=${paths.configFile}`, `--user=${MYSQL_USER}`, ...(bootstrap ? ['--wsrep-new-cluster'] : [])];
-      const proc = spawnGroupProcess({ name: `mariadbd ${name}`, command: MARIADBD_BIN, args, env: toolEnv(), logFile: paths.logFile });
+      const proc = spawnGroupProcess({ name: `mariadbd ${name}`, command: MARIADBD_BIN, args, env: toolEnv(), logFile: paths.consoleLog });
       const node = makeNode(name, cnf, proc);
       nodes.push(node);
       await waitForSynced(node, index + 1, nodeTimeoutMs);
@@ -176,7 +182,7 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
     }
     await Promise.all(nodes.map((n) => waitForSynced(n, nodes.length, nodeTimeoutMs)));
   } catch (e) {
-    const logs = nodes.map((n) => `--- ${n.name} (${n.process.logFile})\n${n.process.logTail()}`).join('\n');
+    const logs = nodes.map((n) => `--- ${n.name}\n${n.process.logTail()}\n${n.errorLog ? fileTail(n.errorLog) : ''}`).join('\n');
     await stop();
     throw new Error(`Galera cluster did not form: ${(e as Error).message}\n${logs}`);
   }

@@ -4,4 +4,5 @@ export * from './nats-server';
 export * from './process-group';
 export * from './galera-cluster';
 export * from './rabbitmq-cluster';
+export * from './lab-spec';
 export * from './database';

@@ -50,20 +50,13 @@ export function spawnGroupProcess(opts: {
       resolve(null);
     });
   });
-  const logTail = (lines = 30): string => {
-    try {
-      return readFileSync(opts.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
-  };
   return {
     name: opts.name,
     pid,
     logFile: opts.logFile,
     exited,
     running: () => alive,
-    logTail,
+    logTail: (lines = 30) => fileTail(opts.logFile, lines),
     async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000) {
       if (alive) {
         signalGroupMember(pid, signal);
@@ -75,6 +68,15 @@ export function spawnGroupProcess(opts: {
       signalGroupMember(-pid, 'SIGKILL');
     },
   };
+}
+
+/** The last `lines` lines of a log file ('' when it does not exist yet), for error messages. */
+export function fileTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 function signalGroupMember(pidOrGroup: number, signal: NodeJS.Signals): void {

@@ -89,7 +89,7 @@ export interface RabbitmqCluster {
   stop(): Promise<void>;
 }
 
-/** Distribution on loopback only: the machine's interfaces are not the lab's business. */
+/** rabbitmqctl's own distribution listener on loopback only. */
 const LOOPBACK_DIST_ARGS = '-kernel inet_dist_use_interface {127,0,0,1}';
 
 function nodeEnv(home: string, epmdPort: number, cfg: RabbitmqNodeConfig, paths: RabbitmqNodePaths): Record<string, string> {
@@ -110,7 +110,7 @@ function nodeEnv(home: string, epmdPort: number, cfg: RabbitmqNodeConfig, paths:
     RABBITMQ_MNESIA_BASE: paths.mnesiaBase,
     RABBITMQ_LOG_BASE: paths.logBase,
     RABBITMQ_PID_FILE: paths.pidFile,
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DIST_ARGS,
+    // The server's distribution interface is the rendered file's business; the CLI's is ours.
     RABBITMQ_CTL_ERL_ARGS: LOOPBACK_DIST_ARGS,
   };
 }
