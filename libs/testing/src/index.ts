@@ -6,3 +6,4 @@ export * from './galera-cluster';
 export * from './rabbitmq-cluster';
 export * from './lab-spec';
 export * from './database';
+export * from './simulated-agent';
