@@ -103,13 +103,13 @@ export class TenantScopedRepository<T extends TenantOwned> {
   }
 
   /** Inserts a row owned by `tenantId` and returns it as stored (defaults filled in). */
-  async insert(tenantId: string, values: Omit<QueryDeepPartialEntity<T>, 'tenantId'>): Promise<T> {
+  async insert(tenantId: string, values: Omit<Partial<T>, 'tenantId'>): Promise<T> {
     assertTenantId(tenantId);
     const result = await this.manager
       .createQueryBuilder()
       .insert()
       .into(this.target)
-      .values({ ...values, tenantId } as QueryDeepPartialEntity<T>)
+      .values({ ...values, tenantId } as unknown as QueryDeepPartialEntity<T>)
       .returning('*')
       .execute();
     const raw = (result.raw as ObjectLiteral[])[0];

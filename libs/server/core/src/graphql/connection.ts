@@ -46,7 +46,7 @@ export function ConnectionType<T>(node: Type<T>, name: string): Type<Connection<
 /** Builds a connection from a repository page (`items`, `cursors`, `hasNextPage`). */
 export function toConnection<R, T>(page: { items: R[]; cursors: string[]; hasNextPage: boolean; endCursor: string | null }, map: (row: R) => T): Connection<T> {
   return {
-    edges: page.items.map((row, i) => ({ cursor: page.cursors[i]!, node: map(row) })),
+    edges: page.items.map((row, i) => ({ cursor: page.cursors[i] as string, node: map(row) })),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
   };
 }

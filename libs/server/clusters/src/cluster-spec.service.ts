@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { auditActorOf, type Principal } from '@triad/auth';
+import { Cluster, ClusterRevision, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests } from '@triad/db';
+import { DEFAULT_HOST_PROFILE, renderNode } from '@triad/render';
+import { specNodeNames, validateClusterSpec, type ClusterSpec, type SpecProblem } from '@triad/spec';
+import { DataSource } from 'typeorm';
+import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
+import { specHash } from './spec-hash';
+
+export const CLUSTER_REVISION_CREATED = 'cluster.revision.created';
+
+export interface SpecUpdate {
+  cluster: Cluster;
+  revision: ClusterRevision;
+  /** Warning-severity problems: stored anyway, shown to the caller. */
+  warnings: SpecProblem[];
+}
+
+/** Each revision's artifacts, rendered with the default host profile (what agents report back). */
+export function artifactDigests(spec: ClusterSpec): ArtifactDigests {
+  return Object.fromEntries(specNodeNames(spec).map((node) => [node, Object.fromEntries(renderNode(spec, node, DEFAULT_HOST_PROFILE).map((a) => [a.name, a.sha256]))]));
+}
+
+/** `spec.services[2].vip`: the argument name, then the spec's own path. */
+function fieldOf(problem: SpecProblem): string {
+  if (!problem.path) return 'spec';
+  return problem.path.startsWith('[') ? `spec${problem.path}` : `spec.${problem.path}`;
+}
+
+@Injectable()
+export class ClusterSpecService {
+  private readonly clusters: TenantScopedRepository<Cluster>;
+  private readonly revisions: TenantScopedRepository<ClusterRevision>;
+  private readonly outbox: TenantScopedRepository<Outbox>;
+
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
+    this.clusters = new TenantScopedRepository(dataSource.manager, Cluster);
+    this.revisions = new TenantScopedRepository(dataSource.manager, ClusterRevision);
+    this.outbox = new TenantScopedRepository(dataSource.manager, Outbox);
+  }
+
+  /**
+   * Stores `input` as the cluster's next revision if it is valid and `expectedRevision` is the
+   * current one. Revision, cluster pointer, outbox row and audit event commit together; the
+   * pointer moves only if it still holds `expectedRevision`, so of two concurrent updates one wins
+   * and the other gets CONFLICT.
+   */
+  async update(principal: Principal, clusterId: string, input: unknown, expectedRevision: number): Promise<SpecUpdate> {
+    const cluster = await this.clusters.findById(principal.tenantId, clusterId);
+    if (!cluster) throw notFound('cluster', clusterId, 'clusterId');
+
+    const { spec, problems } = validateClusterSpec(input);
+    if (!spec) {
+      const errors = problems.filter((p) => p.severity === 'error');
+      const listed = errors.map((p) => ({ field: fieldOf(p), code: p.code, message: p.message }));
+      throw new ClusterException(`the spec has ${errors.length} problem(s): ${listed.map((p) => `${p.field}: ${p.message}`).join('; ')}`, ClusterExceptionCode.INVALID_SPEC, {
+        field: listed[0]?.field ?? 'spec',
+        problems: listed,
+      });
+    }
+    if (cluster.currentRevision !== expectedRevision) throw stale(expectedRevision, cluster.currentRevision);
+
+    const next = expectedRevision + 1;
+    const digests = artifactDigests(spec);
+    try {
+      return await this.dataSource.transaction(async (trx) => {
+        const moved = await this.clusters.withManager(trx).update(principal.tenantId, { id: clusterId, currentRevision: expectedRevision }, { currentRevision: next });
+        if (moved === 0) {
+          const now = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);
+          throw stale(expectedRevision, now?.currentRevision ?? expectedRevision + 1);
+        }
+        const revision = await this.revisions.withManager(trx).insert(principal.tenantId, {
+          clusterId,
+          revision: next,
+          spec: spec as unknown as Record<string, unknown>,
+          specHash: specHash(spec),
+          artifactDigests: digests,
+          createdByTokenId: principal.tokenId,
+        });
+        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: CLUSTER_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next } });
+        await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
+          action: 'cluster.spec.updated',
+          targetType: 'cluster',
+          targetId: clusterId,
+          detail: { revision: next, specHash: revision.specHash },
+        });
+        const updated = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);
+        return { cluster: updated ?? cluster, revision, warnings: problems.filter((p) => p.severity === 'warning') };
+      });
+    } catch (e) {
+      // Backstop: the (cluster_id, revision) unique index also refuses a second revision N.
+      if (isUniqueViolation(e)) throw stale(expectedRevision, next);
+      throw e;
+    }
+  }
+}
+
+function stale(expected: number, current: number): ClusterException {
+  return new ClusterException(`expectedRevision ${expected} is stale: the cluster is at revision ${current}; re-read it and retry`, ClusterExceptionCode.STALE_REVISION, {
+    field: 'expectedRevision',
+    currentRevision: current,
+  });
+}

@@ -1,0 +1,147 @@
+import { ArgsType, Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ClusterHealth, CommandStatus, NodeStatus } from '@triad/db';
+import { ConnectionType, GraphQLJSON, PageArgs } from '@triad/server-core';
+
+registerEnumType(ClusterHealth, { name: 'ClusterHealth' });
+registerEnumType(NodeStatus, { name: 'NodeStatus' });
+registerEnumType(CommandStatus, { name: 'CommandStatus' });
+
+// Resolvers return the entities themselves; these classes declare which of their fields the API shows.
+
+@ObjectType('Cloud')
+export class CloudType {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field() description!: string;
+  @Field() createdAt!: Date;
+}
+
+@ObjectType('Cluster')
+export class ClusterType {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) cloudId!: string;
+  @Field() name!: string;
+  @Field(() => Int, { description: 'Number of the desired revision; 0 before the first spec.' }) currentRevision!: number;
+  @Field(() => ClusterHealth) health!: ClusterHealth;
+  @Field() createdAt!: Date;
+  @Field() updatedAt!: Date;
+}
+
+@ObjectType('ClusterRevision')
+export class ClusterRevisionType {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) clusterId!: string;
+  @Field(() => Int) revision!: number;
+  @Field(() => GraphQLJSON, { description: 'The validated spec with defaults filled in.' }) spec!: unknown;
+  @Field() specHash!: string;
+  @Field(() => GraphQLJSON, { description: '{ [nodeName]: { [artifactName]: sha256 } } rendered with the default host profile.' }) artifactDigests!: unknown;
+  @Field() createdAt!: Date;
+}
+
+@ObjectType('Node')
+export class NodeType {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) clusterId!: string;
+  @Field() name!: string;
+  @Field(() => NodeStatus) status!: NodeStatus;
+  @Field() statusChangedAt!: Date;
+  @Field(() => Date, { nullable: true }) lastHeartbeatAt!: Date | null;
+  @Field(() => String, { nullable: true }) agentVersion!: string | null;
+  @Field(() => Int) appliedRevision!: number;
+  @Field(() => GraphQLJSON) appliedArtifacts!: unknown;
+  @Field(() => GraphQLJSON) facts!: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Latest component health snapshot.' }) health!: unknown;
+  @Field(() => Date, { nullable: true }) enrolledAt!: Date | null;
+}
+
+@ObjectType('Command')
+export class CommandType {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) clusterId!: string;
+  @Field(() => ID) nodeId!: string;
+  @Field() verb!: string;
+  @Field(() => Int, { nullable: true }) revision!: number | null;
+  @Field(() => Float, { description: 'Fencing generation, monotonic per node.' }) generation!: number;
+  @Field(() => CommandStatus) status!: CommandStatus;
+  @Field(() => String, { nullable: true }) reason!: string | null;
+  @Field(() => String, { nullable: true }) message!: string | null;
+  @Field() issuedAt!: Date;
+  @Field() expiresAt!: Date;
+  @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+}
+
+@ObjectType('EnrollmentToken')
+export class EnrollmentTokenType {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) cloudId!: string;
+  @Field(() => ID, { nullable: true }) clusterId!: string | null;
+  @Field() name!: string;
+  @Field({ description: 'First characters of the secret, to recognise it.' }) prefix!: string;
+  @Field() expiresAt!: Date;
+  @Field(() => Int) maxUses!: number;
+  @Field(() => Int) uses!: number;
+  @Field(() => Date, { nullable: true }) revokedAt!: Date | null;
+  @Field() createdAt!: Date;
+}
+
+export const CloudConnection = ConnectionType(CloudType, 'Cloud');
+export const ClusterConnection = ConnectionType(ClusterType, 'Cluster');
+export const ClusterRevisionConnection = ConnectionType(ClusterRevisionType, 'ClusterRevision');
+export const NodeConnection = ConnectionType(NodeType, 'Node');
+export const CommandConnection = ConnectionType(CommandType, 'Command');
+export const EnrollmentTokenConnection = ConnectionType(EnrollmentTokenType, 'EnrollmentToken');
+
+@ObjectType()
+export class CreatedEnrollmentToken {
+  @Field(() => EnrollmentTokenType) token!: EnrollmentTokenType;
+  @Field({ description: 'The enrollment secret for the agent. Shown only in this response.' }) secret!: string;
+}
+
+@ObjectType()
+export class SpecWarning {
+  @Field({ description: 'Path in the spec, e.g. services[2].vip.' }) path!: string;
+  @Field() code!: string;
+  @Field() message!: string;
+}
+
+@ObjectType()
+export class UpdateClusterSpecPayload {
+  @Field(() => ClusterType) cluster!: ClusterType;
+  @Field(() => ClusterRevisionType) revision!: ClusterRevisionType;
+  @Field(() => [SpecWarning]) warnings!: SpecWarning[];
+}
+
+@ArgsType()
+export class CreateCloudArgs {
+  @Field() name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+}
+
+@ArgsType()
+export class CreateClusterArgs {
+  @Field(() => ID) cloudId!: string;
+  @Field() name!: string;
+}
+
+@ArgsType()
+export class CreateEnrollmentTokenArgs {
+  @Field(() => ID) clusterId!: string;
+  @Field() name!: string;
+  @Field(() => Int, { defaultValue: 3600, description: 'Lifetime, 60 s to 30 days.' }) ttlSeconds!: number;
+  @Field(() => Int, { defaultValue: 1, description: 'How many nodes may enroll with it, 1 to 1000.' }) maxUses!: number;
+}
+
+@ArgsType()
+export class UpdateClusterSpecArgs {
+  @Field(() => ID) clusterId!: string;
+  @Field(() => GraphQLJSON) spec!: unknown;
+  @Field(() => Int, { description: 'The currentRevision you based this spec on; a stale one is refused with CONFLICT.' }) expectedRevision!: number;
+}
+
+@ArgsType()
+export class CommandsArgs extends PageArgs {
+  @Field(() => ID, { nullable: true }) nodeId?: string | null;
+  @Field(() => ID, { nullable: true }) clusterId?: string | null;
+}

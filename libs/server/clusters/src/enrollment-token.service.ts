@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { auditActorOf, type Principal } from '@triad/auth';
+import { EnrollmentToken, TenantScopedRepository, issueSecret, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { DataSource } from 'typeorm';
+import { ClusterService } from './cluster.service';
+import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
+
+export const ENROLLMENT_TTL_SECONDS = { min: 60, max: 30 * 24 * 3600 };
+export const ENROLLMENT_MAX_USES = { min: 1, max: 1000 };
+
+export interface IssuedEnrollmentToken {
+  token: EnrollmentToken;
+  /** `triad_enr_…`: returned once; only its sha256 is stored. */
+  secret: string;
+}
+
+/** Issues and revokes enrollment tokens; @triad/enrollment consumes them. */
+@Injectable()
+export class EnrollmentTokenService {
+  private readonly tokens: TenantScopedRepository<EnrollmentToken>;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ClusterService) private readonly clusters: ClusterService,
+  ) {
+    this.tokens = new TenantScopedRepository(dataSource.manager, EnrollmentToken);
+  }
+
+  async create(principal: Principal, input: { clusterId: string; name: string; ttlSeconds: number; maxUses: number }): Promise<IssuedEnrollmentToken> {
+    checkRange('ttlSeconds', input.ttlSeconds, ENROLLMENT_TTL_SECONDS);
+    checkRange('maxUses', input.maxUses, ENROLLMENT_MAX_USES);
+    const cluster = await this.clusters.get(principal, input.clusterId, 'clusterId');
+    const { secret, hash, prefix } = issueSecret('enr');
+    const token = await this.dataSource.transaction(async (trx) => {
+      const created = await this.tokens.withManager(trx).insert(principal.tenantId, {
+        cloudId: cluster.cloudId,
+        clusterId: cluster.id,
+        name: input.name,
+        tokenHash: hash,
+        prefix,
+        expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
+        maxUses: input.maxUses,
+        createdByTokenId: principal.tokenId,
+      });
+      await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
+        action: 'enrollment_token.created',
+        targetType: 'enrollment_token',
+        targetId: created.id,
+        detail: { clusterId: cluster.id, name: input.name, ttlSeconds: input.ttlSeconds, maxUses: input.maxUses },
+      });
+      return created;
+    });
+    return { token, secret };
+  }
+
+  async revoke(principal: Principal, id: string): Promise<EnrollmentToken> {
+    return this.dataSource.transaction(async (trx) => {
+      const tokens = this.tokens.withManager(trx);
+      const token = await tokens.findById(principal.tenantId, id);
+      if (!token) throw notFound('enrollment token', id, 'id');
+      if (!token.revokedAt) {
+        token.revokedAt = new Date();
+        await tokens.update(principal.tenantId, { id }, { revokedAt: token.revokedAt });
+        await recordAudit(trx, principal.tenantId, auditActorOf(principal), { action: 'enrollment_token.revoked', targetType: 'enrollment_token', targetId: id });
+      }
+      return token;
+    });
+  }
+
+  async listForCluster(principal: Principal, clusterId: string, page: PageRequest): Promise<Page<EnrollmentToken>> {
+    await this.clusters.get(principal, clusterId, 'clusterId');
+    return this.tokens.paginate(principal.tenantId, page, { where: { clusterId }, sortBy: 'createdAt', direction: 'DESC' });
+  }
+}
+
+function checkRange(field: string, value: number, range: { min: number; max: number }): void {
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ClusterException(`${field} must be an integer from ${range.min} to ${range.max}`, ClusterExceptionCode.INVALID_ARGUMENT, { field });
+  }
+}
