@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { basename, join } from 'node:path';
+import type { ClusterSpec, ClusterSpecInput } from '@triad/spec';
+import {
+  freePort,
+  labClusterSpec,
+  labLoopbackAddresses,
+  rabbitmqNodePaths,
+  startRabbitmqCluster,
+  type RabbitmqCluster,
+  type RabbitmqNodeConfig,
+} from '@triad/testing';
+import { DEFAULT_HOST_PROFILE, type HostProfile } from '../host-profile';
+import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq-conf.renderer';
+
+/**
+ * Three nodes on one machine share one epmd, so they need distinct Erlang names (`<run>-<node>@localhost`),
+ * their own distribution ports, and distribution on 127.0.0.1 (where `localhost` resolves);
+ * AMQP listens on each node's own loopback address from the spec.
+ */
+async function renderLab(spec: ClusterSpec, baseDir: string): Promise<Record<string, RabbitmqNodeConfig>> {
+  const run = basename(baseDir).replace(/[^a-zA-Z0-9]/g, '');
+  const erlangNodeNames = Object.fromEntries(spec.topology.nodes.map((n) => [n.name, `${run}-${n.name}@localhost`]));
+  const configs: Record<string, RabbitmqNodeConfig> = {};
+  for (const node of spec.topology.nodes) {
+    const paths = rabbitmqNodePaths(baseDir, node.name);
+    const distPort = await freePort();
+    const profile: HostProfile = {
+      ...DEFAULT_HOST_PROFILE,
+      rabbitmq: { ...DEFAULT_HOST_PROFILE.rabbitmq, logBase: paths.logBase, mnesiaBase: paths.mnesiaBase, definitionsPath: paths.definitionsFile, erlangNodeNames, distributionInterface: '127.0.0.1', distributionPort: distPort },
+    };
+    configs[node.name] = {
+      erlangNodeName: erlangNodeNames[node.name],
+      distPort,
+      rabbitmqConf: renderRabbitmqConf(spec, node.name, profile).content,
+      definitions: renderRabbitmqDefinitions(spec, node.name).content,
+    };
+  }
+  return configs;
+}
+
+/** Sends the AMQP 0-9-1 protocol header and names the first frame the broker answers with. */
+function amqpGreeting(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')));
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no AMQP answer from ${host}:${port}`)));
+    socket.once('error', reject);
+    socket.once('data', (frame) => {
+      socket.destroy();
+      // A method frame (type 1) on channel 0 carrying class 10 (connection), method 10 (start).
+      const isStart = frame[0] === 1 && frame.readUInt16BE(1) === 0 && frame.readUInt16BE(7) === 10 && frame.readUInt16BE(9) === 10;
+      resolve(isStart ? 'connection.start' : `unexpected frame ${frame.subarray(0, 12).toString('hex')}`);
+    });
+  });
+}
+
+async function startFromSpec(rabbitmq: Partial<ClusterSpecInput['rabbitmq']>): Promise<{ spec: ClusterSpec; cluster: RabbitmqCluster }> {
+  const spec = labClusterSpec({ addresses: labLoopbackAddresses(3), rabbitmq });
+  const baseDir = mkdtempSync(join(tmpdir(), 'triad-rmq-'));
+  // The spec names the cookie's secret; the harness plays the agent that resolved it.
+  const cluster = await startRabbitmqCluster({ configs: await renderLab(spec, baseDir), cookie: randomBytes(20).toString('hex'), baseDir });
+  return { spec, cluster };
+}
+
+describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
+  jest.setTimeout(240_000);
+  let cluster: RabbitmqCluster | undefined;
+
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it('forms a 3-node cluster by classic_config peer discovery, each node listening on its own address', async () => {
+    const started = await startFromSpec({});
+    cluster = started.cluster;
+    // The figure the closing note quotes.
+    console.info(`rabbitmq: 3 nodes running in one cluster in ${cluster.formedInMs} ms`);
+
+    const all = cluster.nodes.map((n) => n.erlangNodeName).sort();
+    for (const node of cluster.nodes) {
+      const status = await node.clusterStatus();
+      expect(status.running_nodes.slice().sort()).toEqual(all);
+      expect(status.disk_nodes.slice().sort()).toEqual(all);
+      expect(status.partitions).toEqual({});
+    }
+    // Every node answers AMQP 0-9-1 on its own internal address and the spec's port.
+    for (const node of started.spec.topology.nodes) {
+      expect(await amqpGreeting(node.internalAddress, started.spec.rabbitmq.port)).toBe('connection.start');
+    }
+    // Partition handling and tick time come from the rendered file.
+    expect((await cluster.nodes[2].ctl(['eval', 'application:get_env(rabbit, cluster_partition_handling).'])).trim()).toBe('{ok,pause_minority}');
+    expect((await cluster.nodes[2].ctl(['eval', 'net_kernel:get_net_ticktime().'])).trim()).toBe('15');
+    // Quorum is the / vhost's default queue type on every node (loaded from the definitions file).
+    for (const node of cluster.nodes) {
+      expect((await node.ctl(['eval', 'vhost:get_metadata(rabbit_vhost:lookup(<<"/">>)).'])).trim()).toContain('default_queue_type => <<"quorum">>');
+    }
+  });
+
+  it('puts the classic-mirrored HA policy on every node when the spec asks for it', async () => {
+    cluster = (await startFromSpec({ queueType: 'classic-mirrored' })).cluster;
+    console.info(`rabbitmq (classic-mirrored): 3 nodes running in one cluster in ${cluster.formedInMs} ms`);
+    for (const node of cluster.nodes) {
+      const policies = JSON.parse(await node.ctl(['list_policies', '--formatter', 'json'])) as { name: string; pattern: string; definition: unknown }[];
+      expect(policies).toEqual([expect.objectContaining({ name: 'ha-all', pattern: '^(?!amq\\.).*' })]);
+    }
+  });
+});
