@@ -5,3 +5,4 @@ export * from './service-catalogue';
 export * from './spec-problem';
 export { ACKNOWLEDGEABLE_WARNINGS } from './rules/pacemaker.rule';
 export { validateClusterSpec, type SpecValidation } from './validate-cluster-spec';
+export { parseSpecText } from './spec-file';

@@ -1,4 +1,5 @@
 import { clusterSpecSchema, type ClusterSpec } from './cluster-spec.schema';
+import { isAboutRepairedField, repairSingleFields } from './repair';
 import { checkCorosync } from './rules/corosync.rule';
 import { checkGalera } from './rules/galera.rule';
 import { checkNodePorts } from './rules/node-ports.rule';
@@ -24,26 +25,37 @@ const CROSS_FIELD_RULES: ((spec: ClusterSpec) => SpecProblem[])[] = [
   checkCorosync,
 ];
 
+function crossFieldProblems(spec: ClusterSpec): SpecProblem[] {
+  const acknowledged = new Set(spec.acknowledgedWarnings);
+  return CROSS_FIELD_RULES.flatMap((rule) => rule(spec)).map((p): SpecProblem => {
+    const needsAck = (ACKNOWLEDGEABLE_WARNINGS as readonly string[]).includes(p.code);
+    // An unacknowledged risk blocks the spec like an error, and says how to accept it.
+    return needsAck && !acknowledged.has(p.code) ? { ...p, severity: 'error' } : p;
+  });
+}
+
 /**
- * Reports every problem at once: shape and single-field problems from the schema, literal
- * secrets anywhere, then (when the shape is sound) the rules that relate fields to each other.
+ * Reports every problem at once: literal secrets anywhere, shape and single-field problems from
+ * the schema, and the rules that relate fields to each other — these also run when only single
+ * fields are malformed (see repair.ts). Only a spec whose structure is broken (wrong types,
+ * missing or unknown fields) stops before the cross-field rules.
  */
 export function validateClusterSpec(input: unknown): SpecValidation {
   const secrets = findInlineSecrets(input);
   const secretPaths = new Set(secrets.map((p) => p.path));
   const parsed = clusterSpecSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) {
-    // A literal secret also fails the secretRef shape: report it once, as a secret.
-    const schemaProblems = schemaIssuesToProblems(parsed.error.issues).filter((p) => !secretPaths.has(p.path));
-    return { problems: [...secrets, ...schemaProblems] };
+  if (parsed.success) {
+    const problems = [...secrets, ...crossFieldProblems(parsed.data)];
+    return problems.some((p) => p.severity === 'error') ? { problems } : { spec: parsed.data, problems };
   }
-  const spec = parsed.data;
-  const acknowledged = new Set(spec.acknowledgedWarnings);
-  const ruleProblems = CROSS_FIELD_RULES.flatMap((rule) => rule(spec)).map((p): SpecProblem => {
-    const needsAck = (ACKNOWLEDGEABLE_WARNINGS as readonly string[]).includes(p.code);
-    if (!needsAck || acknowledged.has(p.code)) return p;
-    return { ...p, severity: 'error' };
-  });
-  const problems = [...secrets, ...ruleProblems];
-  return problems.some((p) => p.severity === 'error') ? { problems } : { spec, problems };
+  // A literal secret also fails the secretRef shape: report it once, as a secret.
+  const fieldProblems = [
+    ...secrets,
+    ...schemaIssuesToProblems(parsed.error.issues).filter((p) => !secretPaths.has(p.path)),
+  ];
+  const repair = repairSingleFields(input, fieldProblems);
+  const repaired = repair && clusterSpecSchema.safeParse(repair.input);
+  if (!repair || !repaired?.success) return { problems: fieldProblems };
+  const ruleProblems = crossFieldProblems(repaired.data).filter((p) => !isAboutRepairedField(p, repair.paths));
+  return { problems: [...fieldProblems, ...ruleProblems] };
 }

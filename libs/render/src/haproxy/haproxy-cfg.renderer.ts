@@ -58,7 +58,11 @@ function serviceListen(spec: ClusterSpec, service: ResolvedService, profile: Hos
     ...(t.client ? [`timeout client ${t.client}`] : []),
     ...(t.server ? [`timeout server ${t.server}`] : []),
     ...(t.tunnel ? [`timeout tunnel ${t.tunnel}`] : []),
-    ...spec.topology.nodes.map((n) => `server ${n.name} ${endpoint(n.internalAddress, service.backendPort)} check`),
+    // Active/Passive: the first node serves, the others stand by as backups.
+    ...spec.topology.nodes.map((n, i) => {
+      const backup = spec.topology.mode === 'ACTIVE_PASSIVE' && i > 0 ? ' backup' : '';
+      return `server ${n.name} ${endpoint(n.internalAddress, service.backendPort)} check${backup}`;
+    }),
   ]);
 }
 

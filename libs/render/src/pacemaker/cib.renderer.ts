@@ -225,8 +225,16 @@ function constraints(configuration: XMLBuilder, spec: ClusterSpec, vips: VipReso
       kind: 'Optional',
     });
   }
-  if (spec.topology.mode === 'ACTIVE_PASSIVE') {
-    // Active/Passive: every VIP follows the first one, so one node serves all traffic.
+  if (spec.topology.mode === 'ACTIVE_PASSIVE' && vips.length > 0) {
+    // Active/Passive: the first node is the active one (HAProxy's non-backup servers are there)
+    // and every VIP follows the first VIP. A finite score: stickiness keeps VIPs where they are
+    // once the first node comes back after a failure.
+    el.ele('rsc_location', {
+      id: `location-${vips[0].id}-prefers-${spec.topology.nodes[0].name}`,
+      rsc: vips[0].id,
+      node: spec.topology.nodes[0].name,
+      score: '100',
+    });
     for (const vip of vips.slice(1)) {
       el.ele('rsc_colocation', {
         id: `colocation-${vip.id}-with-${vips[0].id}`,

@@ -40,7 +40,7 @@ export function checkNodePorts(spec: ClusterSpec): SpecProblem[] {
     problems.push({
       path: user.path,
       code: 'PORT_COLLISION',
-      message: `${user.owner} would listen on port ${user.port} of every node, already used by ${first}; set a different backendPort.`,
+      message: `${user.owner.charAt(0).toUpperCase()}${user.owner.slice(1)} would listen on port ${user.port} of every node, already used by ${first}; set a different backendPort.`,
       severity: 'error',
     });
   }

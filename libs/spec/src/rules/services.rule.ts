@@ -4,6 +4,10 @@ import { resolveGaleraFrontend, resolveService } from '../resolve';
 import { CATALOGUE_SERVICE_NAMES, isCatalogueService, type NetworkName } from '../service-catalogue';
 import type { SpecProblem } from '../spec-problem';
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 interface Frontend {
   label: string;
   /** Path of the field that sets the VIP (or that should, when it is missing). */
@@ -116,7 +120,7 @@ function checkVips(spec: ClusterSpec): SpecProblem[] {
       problems.push({
         path: f.vipPath,
         code: 'SERVICE_WITHOUT_VIP',
-        message: `${f.label} has no VIP: set ${f.vipPath} or a shared VIP at topology.networks.${f.network}.vip.`,
+        message: `${capitalized(f.label)} has no VIP: set ${f.vipPath} or a shared VIP at topology.networks.${f.network}.vip.`,
         severity: 'error',
       });
       continue;
@@ -150,7 +154,7 @@ function checkFrontendPorts(spec: ClusterSpec): SpecProblem[] {
       problems.push({
         path: f.portPath,
         code: 'PORT_COLLISION',
-        message: `${f.label} listens on ${f.vip}:${f.port}, already taken by ${first}; change the port or give it its own VIP.`,
+        message: `${capitalized(f.label)} listens on ${f.vip}:${f.port}, already taken by ${first}; change the port or give it its own VIP.`,
         severity: 'error',
       });
     } else bound.set(key, f.label);
