@@ -1,15 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const depConstraints = [
-  // Shared libraries (spec, renderers, protocol) are pure: they import only each other.
-  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-  // The agent never imports control-plane code, and vice versa.
-  { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:agent', 'scope:shared'] },
-  { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:server', 'scope:shared'] },
-  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:testing'] },
-];
-
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/generated/**', '.nx/**', 'migrations/**'] },
   ...nx.configs['flat/base'],
@@ -22,7 +13,19 @@ export default [
         {
           enforceBuildableLibDependency: false,
           allow: [],
-          depConstraints,
+          depConstraints: [
+            // Shared libraries (spec, renderers, protocol) are pure: they import only each other.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // The agent never imports control-plane code, and vice versa.
+            { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:agent', 'scope:shared'] },
+            { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:server', 'scope:shared'] },
+  // The lab tool (tools/lab) drives the real HA software with the shared spec and renderers.
+  { sourceTag: 'scope:lab', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // Libraries never import apps. Test helpers (type:testing) are kept out of library code by
+            // no-restricted-imports below, not here: this check is transitive through the project graph,
+            // which counts a library's own tests, so one lib test using @triad/testing would flag every importer.
+            { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
+          ],
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -42,17 +45,9 @@ export default [
     rules: { 'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'No focused tests on main.' }] },
   },
   {
-    // Tests of a library may use the test helpers (@triad/testing); the library code itself may not.
-    files: ['libs/**/*.spec.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: depConstraints.map((c) => (c.sourceTag === 'type:lib' ? { ...c, notDependOnLibsWithTags: ['type:app'] } : c)),
-        },
-      ],
-    },
+    // Test helpers are for tests: library code may not import them.
+    files: ['libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.test.ts', 'libs/testing/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@triad/testing', message: 'Test helpers are for *.spec.ts files only.' }] }] },
   },
 ];

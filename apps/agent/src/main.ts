@@ -1,0 +1,77 @@
+import { Agent, AgentFatalError, loadAgentConfig, type AgentConfig } from '@triad/agent-core';
+import { HaproxyDriver } from '@triad/agent-drivers';
+import { createLogger, type Logger } from '@triad/logging';
+
+/**
+ * The Triad agent: `node -r @swc-node/register apps/agent/src/main.ts` with TRIAD_* variables
+ * (docs/agent.md). Exit codes: 0 stopped cleanly, 1 error or unclean stop, 2 enrollment refused.
+ */
+function buildAgent(config: AgentConfig, logger: Logger): Agent {
+  const haproxy = new HaproxyDriver({
+    mode: config.haproxy.mode,
+    bin: config.haproxy.bin,
+    configFile: config.haproxy.configFile,
+    masterSocket: config.haproxy.masterSocket,
+    statsSocket: config.haproxy.statsSocket,
+    logger: logger.child({ component: 'haproxy' }),
+  });
+  return new Agent(config, [haproxy], logger);
+}
+
+/** Stops within `timeoutMs`, or says that it could not. */
+async function stopWithin(agent: Agent, timeoutMs: number, logger: Logger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const stopped = agent.stop().then(
+    () => true,
+    (e: unknown) => {
+      logger.error({ err: e }, 'error while stopping');
+      return false;
+    },
+  );
+  const ok = await Promise.race([stopped, timedOut]);
+  clearTimeout(timer);
+  if (!ok) logger.error({ timeoutMs }, 'agent did not stop cleanly within the shutdown timeout; exiting anyway');
+  return ok;
+}
+
+async function main(): Promise<number> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig();
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  const logger = createLogger('triad-agent', { level: config.logLevel });
+  const agent = buildAgent(config, logger);
+
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
+  });
+  // Settles with the start error (or undefined): a signal may arrive while enrollment still retries.
+  const started = agent.start().then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('start failed'),
+  );
+  const first = await Promise.race([started.then((error) => ({ error })), stopRequested.then((signal) => ({ signal }))]);
+  if ('error' in first && first.error !== undefined) {
+    const e = first.error;
+    await stopWithin(agent, config.shutdownTimeoutMs, logger);
+    if (e instanceof AgentFatalError) {
+      logger.fatal(e.message);
+      process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    logger.fatal({ err: e }, 'agent failed to start');
+    return 1;
+  }
+  const signal = 'signal' in first ? first.signal : await stopRequested;
+  logger.info({ signal }, 'stopping');
+  return (await stopWithin(agent, config.shutdownTimeoutMs, logger)) ? 0 : 1;
+}
+
+void main().then((code) => {
+  // pino writes asynchronously: give it a moment to flush before exiting.
+  setTimeout(() => process.exit(code), 100);
+});

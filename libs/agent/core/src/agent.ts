@@ -1,0 +1,136 @@
+import type { AgentServiceClient, ComponentHealth, Facts, VerifiedCommand } from '@triad/protocol';
+import type { Logger } from '@triad/logging';
+import { AppliedStateStore } from './applied-state';
+import { ensurePrivateDir } from './atomic-file';
+import { CommandConsumer } from './command-consumer';
+import { CommandRunner, type CommandResult } from './command-runner';
+import type { ComponentDriver } from './component-driver';
+import type { AgentConfig } from './config';
+import { createControlPlaneClient } from './control-plane-client';
+import { ControlStream } from './control-stream';
+import { loadOrEnroll } from './enrollment';
+import { AGENT_VERSION, collectFacts } from './facts';
+import { IdentityStore, type AgentIdentity } from './identity';
+import { CommandJournal } from './journal';
+import { nodeHostProfile, RevisionApplier } from './revision-applier';
+import { UpdateOutbox } from './update-outbox';
+
+/**
+ * The agent daemon: enroll (or load the saved identity), start the component drivers, keep the
+ * control stream, and run commands from NATS. `start()` returns once everything is running;
+ * `stop()` undoes it in reverse order.
+ */
+export class Agent {
+  private readonly abort = new AbortController();
+  private client: AgentServiceClient | undefined;
+  private stream: ControlStream | undefined;
+  private consumer: CommandConsumer | undefined;
+  private started: ComponentDriver[] = [];
+  private log: Logger;
+  identity: AgentIdentity | undefined;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly drivers: ComponentDriver[],
+    logger: Logger,
+  ) {
+    this.log = logger;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    await ensurePrivateDir(config.stateDir);
+    this.client = createControlPlaneClient(config);
+    const identity = await loadOrEnroll({
+      client: this.client,
+      store: new IdentityStore(config.stateDir),
+      token: config.enrollmentToken,
+      nodeName: config.nodeName,
+      facts: () => this.facts(),
+      logger: this.log,
+      signal: this.abort.signal,
+    });
+    this.identity = identity;
+    const { nodeId, tenantId, clusterId, nodeName } = identity.enrollment;
+    this.log = this.log.child({ nodeId, tenantId, clusterId });
+
+    const [journal, applied, outbox] = await Promise.all([
+      CommandJournal.open(config.stateDir),
+      AppliedStateStore.open(config.stateDir),
+      UpdateOutbox.open(config.stateDir),
+    ]);
+    const applier = new RevisionApplier({ nodeName: nodeName || config.nodeName, drivers: this.drivers, profile: nodeHostProfile(config.haproxy), applied });
+    const execute = (command: VerifiedCommand, log: Logger): Promise<CommandResult> => {
+      switch (command.verb) {
+        case 'apply_revision':
+          return applier.apply(command, log);
+      }
+    };
+    const runner = new CommandRunner({ identity, journal, outbox, execute, logger: this.log });
+    await runner.reportInterrupted();
+
+    for (const driver of this.drivers) {
+      try {
+        await driver.start();
+        this.started.push(driver);
+      } catch (e) {
+        // The agent stays up to report it: heartbeats show the component DOWN.
+        this.started.push(driver);
+        this.log.error({ component: driver.component, err: (e as Error).message }, 'component did not start');
+      }
+    }
+
+    this.stream = new ControlStream({
+      client: this.client,
+      identity,
+      outbox,
+      logger: this.log,
+      hello: async () => ({
+        agentVersion: AGENT_VERSION,
+        appliedRevision: applied.current.revision,
+        appliedGeneration: applied.current.generation,
+        facts: await this.facts(),
+        appliedArtifacts: applied.digests(),
+      }),
+      heartbeat: async () => ({
+        appliedRevision: applied.current.revision,
+        components: await this.health(),
+        appliedArtifacts: applied.digests(),
+        sentAtMs: Date.now(),
+      }),
+    });
+    this.stream.start();
+    this.consumer = new CommandConsumer({ identity, runner, logger: this.log });
+    this.consumer.start();
+    this.log.info({ nodeName, agentVersion: AGENT_VERSION, appliedRevision: applied.current.revision }, 'agent started');
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.consumer?.stop();
+    await this.stream?.stop();
+    for (const driver of this.started.reverse()) {
+      await driver.stop().catch((e: unknown) => this.log.error({ component: driver.component, err: (e as Error).message }, 'component did not stop'));
+    }
+    this.started = [];
+    this.client?.close();
+    this.log.info('agent stopped');
+  }
+
+  private async facts(): Promise<Facts> {
+    const versions: Record<string, string> = {};
+    for (const d of this.drivers) {
+      const v = await d.version();
+      if (v) versions[d.component] = v;
+    }
+    return collectFacts(versions);
+  }
+
+  private health(): Promise<ComponentHealth[]> {
+    return Promise.all(
+      this.drivers.map((d) =>
+        d.probe().catch((e: unknown): ComponentHealth => ({ component: d.component, state: 'COMPONENT_UNKNOWN', summary: `probe failed: ${(e as Error).message}`, detailJson: '' })),
+      ),
+    );
+  }
+}
