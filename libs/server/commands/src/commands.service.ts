@@ -1,5 +1,5 @@
 import type { Logger } from '@triad/logging';
-import { AuditActorType, AuditEvent, Command, CommandStatus, Node, TenantScopedRepository, assertTenantId } from '@triad/db';
+import { AuditActorType, Command, CommandStatus, Node, TenantScopedRepository, assertTenantId, recordAudit } from '@triad/db';
 import type { CommandUpdate__Output } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canTransition, statusesBefore, statusForAgentState } from './command-status';
@@ -107,9 +107,7 @@ export class CommandsService {
     const revision = cmd.revision ?? update.revision;
     const appliedArtifacts = Object.fromEntries(update.artifacts.map((a) => [a.name, a.sha256]));
     await new TenantScopedRepository(trx, Node).update(cmd.tenantId, { id: cmd.nodeId }, { appliedRevision: revision, appliedArtifacts });
-    await new TenantScopedRepository(trx, AuditEvent).insert(cmd.tenantId, {
-      actorType: AuditActorType.AGENT,
-      actorId: cmd.nodeId,
+    await recordAudit(trx, cmd.tenantId, { type: AuditActorType.AGENT, id: cmd.nodeId }, {
       action: 'node.revision.applied',
       targetType: 'node',
       targetId: cmd.nodeId,

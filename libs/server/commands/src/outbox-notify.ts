@@ -1,13 +1,6 @@
-import type { EntityManager } from 'typeorm';
-
-/** LISTEN/NOTIFY channel that wakes the outbox relay as soon as an outbox row commits. */
-export const OUTBOX_CHANNEL = 'triad_outbox';
-
 /**
- * Call inside the transaction that inserted outbox rows: Postgres delivers the notification at
- * commit (never for a rolled-back transaction) and folds repeats within one transaction. Without
- * it the relay still finds the row on its next poll.
+ * LISTEN/NOTIFY channel that wakes the outbox relay. A trigger on `outbox`
+ * (migrations/1795474557934-outbox-notify.ts) notifies it whenever rows are inserted, so writers
+ * need do nothing; the relay's poll is only a safety net.
  */
-export async function notifyOutbox(trx: EntityManager): Promise<void> {
-  await trx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
-}
+export const OUTBOX_CHANNEL = 'triad_outbox';

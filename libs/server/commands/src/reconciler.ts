@@ -8,7 +8,6 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { CommandSigner } from './command-signer';
 import { LIVE_COMMAND_STATUSES, countsAsFailedAttempt } from './command-status';
 import { DEFAULT_RETRY_POLICY, planNodeUpdates, type NodeDecision, type NodeRevisionState, type RetryPolicy, type SelectNodesToUpdate } from './node-selection';
-import { notifyOutbox } from './outbox-notify';
 import type { OutboxHandler } from './outbox-relay';
 
 export const APPLY_REVISION = 'apply_revision';
@@ -120,7 +119,6 @@ export class Reconciler {
         const node = nodes.find((n) => n.id === d.nodeId) as Node;
         issued.push(await this.issueApplyRevision(trx, node, revision, now));
       }
-      if (issued.length > 0) await notifyOutbox(trx);
       return { clusterId, revision: revision.revision, decisions, issued };
     });
     for (const c of outcome.issued) {
