@@ -1,15 +1,24 @@
 import type { ClusterSpec } from '@triad/spec';
 import type { Artifact } from './artifact';
 import { renderCorosyncConf } from './corosync/corosync-conf.renderer';
+import { renderGaleraCnf } from './galera/galera-cnf.renderer';
 import { renderHaproxyCfg } from './haproxy/haproxy-cfg.renderer';
 import { DEFAULT_HOST_PROFILE, type HostProfile } from './host-profile';
 import { findNode } from './node-lookup';
 import { renderCib } from './pacemaker/cib.renderer';
+import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq/rabbitmq-conf.renderer';
 
 type NodeRenderer = (spec: ClusterSpec, nodeName: string, profile: HostProfile) => Artifact;
 
 /** Every renderer that produces one artifact per node. */
-const NODE_RENDERERS: NodeRenderer[] = [renderHaproxyCfg, renderCib, renderCorosyncConf];
+const NODE_RENDERERS: NodeRenderer[] = [
+  renderHaproxyCfg,
+  renderCib,
+  renderCorosyncConf,
+  renderGaleraCnf,
+  renderRabbitmqConf,
+  renderRabbitmqDefinitions,
+];
 
 /** All artifacts of one node, sorted by name. Throws UnknownNodeError for a node not in the spec. */
 export function renderNode(

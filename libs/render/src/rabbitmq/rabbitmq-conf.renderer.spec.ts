@@ -2,6 +2,7 @@ import { labClusterSpec } from '@triad/testing';
 import { sha256Hex } from '../artifact';
 import { DEFAULT_HOST_PROFILE } from '../host-profile';
 import { UnknownNodeError } from '../node-lookup';
+import { renderNode } from '../render-node';
 import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq-conf.renderer';
 
 const ADDRESSES = ['172.16.2.11', '172.16.2.12', '172.16.2.13'];
@@ -103,5 +104,13 @@ describe(renderRabbitmqDefinitions.name, () => {
     const spec = labClusterSpec({ addresses: ADDRESSES });
     const digests = spec.topology.nodes.map((n) => renderRabbitmqDefinitions(spec, n.name).sha256);
     expect(new Set(digests).size).toBe(1);
+  });
+});
+
+describe('renderNode', () => {
+  it('ships galera.cnf, rabbitmq.conf and the definitions rabbitmq.conf loads with every node’s artifacts', () => {
+    const spec = labClusterSpec({ addresses: ADDRESSES });
+    const names = renderNode(spec, 'controller-1').map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['galera.cnf', 'rabbitmq.conf', 'rabbitmq-definitions.json']));
   });
 });
