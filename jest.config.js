@@ -4,5 +4,6 @@ module.exports = {
     '<rootDir>/apps/*/jest.config.js',
     '<rootDir>/libs/*/jest.config.js',
     '<rootDir>/libs/*/*/jest.config.js',
+    '<rootDir>/tools/*/jest.config.js',
   ],
 };

@@ -18,7 +18,8 @@ function parseArgs(argv: string[]): { node: string; listeners: { service: string
     } else if (arg === '--listen' && value) {
       const m = /^([a-z0-9-]+)=([0-9.]+):(\d+)$/.exec(value);
       if (!m) throw new Error(`--listen expects service=host:port, got "${value}"`);
-      listeners.push({ service: m[1]!, host: m[2]!, port: Number(m[3]) });
+      const [, service = '', host = '', port = ''] = m;
+      listeners.push({ service, host, port: Number(port) });
       i++;
     } else {
       throw new Error(`unknown argument "${arg}"`);
@@ -33,6 +34,11 @@ const servers = listeners.map(({ service, host, port }) => {
   const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
     res.end(JSON.stringify({ service, node, path: req.url }) + '\n');
+  });
+  // A port it cannot bind is a broken controller, not a half-working one: exit and say why.
+  server.on('error', (error) => {
+    process.stderr.write(`standin ${node}: ${service}@${host}:${port}: ${error.message}\n`);
+    process.exit(1);
   });
   server.listen(port, host);
   return server;
