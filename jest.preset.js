@@ -10,9 +10,9 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 
 module.exports = {
   testEnvironment: 'node',
-  // NestJS 12 ships ESM only; Node 20 can require() it but Jest's module loader cannot, so those
-  // packages are transpiled to CommonJS like our own sources.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  // NestJS 12 (and a few of Fastify's deps) ship ESM only; Node 20 can require() them but Jest's
+  // module loader cannot, so those packages are transpiled to CommonJS like our own sources.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie|mercurius|quick-lru)/)'],
   transform: {
     '^.+\\.(ts|js|mjs)$': [
       '@swc/jest',

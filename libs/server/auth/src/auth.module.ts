@@ -10,3 +10,6 @@ import { AuthGuard } from './auth.guard';
   exports: [ApiTokenService],
 })
 export class AuthModule {}
+
+/** Resolvers this module registers (for printing the schema without booting the app). */
+export const AUTH_RESOLVERS = [ApiTokenResolver];

@@ -45,8 +45,8 @@ export class ClusterResolver {
     return (await this.clusterService.currentRevision(principal, cluster))?.spec ?? null;
   }
 
-  @ResolveField(() => ClusterRevisionType, { nullable: true })
-  currentRevisionDetail(@CurrentPrincipal() principal: Principal, @Parent() cluster: Cluster): Promise<ClusterRevision | null> {
+  @ResolveField(() => ClusterRevisionType, { nullable: true, description: 'The current desired revision; null before the first spec.' })
+  latestRevision(@CurrentPrincipal() principal: Principal, @Parent() cluster: Cluster): Promise<ClusterRevision | null> {
     return this.clusterService.currentRevision(principal, cluster);
   }
 

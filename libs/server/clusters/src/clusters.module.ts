@@ -15,4 +15,5 @@ import { NodeResolver } from './node.resolver';
 })
 export class ClustersModule {}
 
+/** Resolvers this module registers (for printing the schema without booting the app). */
 export const CLUSTER_RESOLVERS = [CloudResolver, ClusterResolver, NodeResolver, EnrollmentTokenResolver];
