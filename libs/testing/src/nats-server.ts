@@ -25,6 +25,9 @@ export interface TestNatsServer {
   readonly accountPublicKey?: string;
   /** Stops and starts nats-server again on the same port with the same JetStream store. */
   restart(): Promise<void>;
+  /** Stops nats-server but keeps port and store, for tests of an outage; `up()` starts it again. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -170,6 +173,8 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<T
     controlPlaneCreds: op?.controlPlaneCreds,
     accountSigningSeed: op?.accountSigningSeed,
     accountPublicKey: op?.accountPublicKey,
+    down: () => halt(),
+    up: () => launch(),
     async restart() {
       await halt();
       await launch();

@@ -31,11 +31,17 @@ export function commandPublishHandler(dataSource: DataSource, nats: NatsLink, lo
         ack = await publish();
       } catch (err) {
         // No stream listens on the subject (NATS lost its store, or a fresh server): create it once, retry.
-        if (!(err instanceof NoRespondersError || (err as Error).cause instanceof NoRespondersError)) throw err;
+        if (!causedByNoResponders(err)) throw err;
         await ensureCommandStream(await nats.jetstreamManager(), commandStreamConfig());
         ack = await publish();
       }
       logger.debug({ commandId: cmd.id, nodeId: cmd.nodeId, seq: ack.seq, duplicate: ack.duplicate }, ack.duplicate ? 'command was already in the stream' : 'command published');
     },
   };
+}
+
+/** The client wraps "no responders" (nothing listens on the subject) as JetStreamNotEnabled; look through the causes. */
+function causedByNoResponders(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof NoRespondersError) return true;
+  return false;
 }

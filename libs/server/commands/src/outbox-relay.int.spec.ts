@@ -1,0 +1,150 @@
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { Command, Outbox, TenantScopedRepository, createDataSource, type Node } from '@triad/db';
+import { ensureNodeCommandConsumer } from '@triad/enrollment';
+import { createLogger } from '@triad/logging';
+import { COMMAND_STREAM, commandConsumerName, commandSubject, verifyCommand } from '@triad/protocol';
+import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@triad/testing';
+import type { DataSource } from 'typeorm';
+import { commandPublishHandler } from './command-publisher';
+import { commandStreamConfig, ensureCommandStream } from './command-stream';
+import { ClusterFixture, testSigner } from './commands.fixtures';
+import { NatsLink } from './nats-link';
+import { OutboxRelay } from './outbox-relay';
+import { OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED, Reconciler, revisionCreatedHandler } from './reconciler';
+
+describe(OutboxRelay.name, () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let nats: TestNatsServer;
+  let link: NatsLink;
+  let reconciler: Reconciler;
+  let relay: OutboxRelay;
+  const signer = testSigner();
+  const logger = createLogger('test', { level: 'silent' });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('outbox_relay');
+    ds = await createDataSource(db.url).initialize();
+    nats = await startNatsServer({ jetstream: true });
+    link = new NatsLink({ servers: nats.url, name: 'relay-test' }, logger);
+    link.onConnected(async () => ensureCommandStream(await link.jetstreamManager(), commandStreamConfig()));
+    await link.start();
+    await ensureCommandStream(await link.jetstreamManager(), commandStreamConfig());
+    reconciler = new Reconciler(ds, signer, { commandTtlMs: 60_000 }, logger);
+    relay = new OutboxRelay(
+      ds,
+      { [OUTBOX_REVISION_CREATED]: revisionCreatedHandler(reconciler), [OUTBOX_COMMAND_PUBLISH]: commandPublishHandler(ds, link, logger, 2_000) },
+      () => link.connected,
+      // A slow poll: deliveries faster than this prove the LISTEN/NOTIFY wake-up works.
+      { databaseUrl: db.url, pollIntervalMs: 2_000, retryBaseMs: 100, retryMaxMs: 500 },
+      logger,
+    );
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await link?.close();
+    await nats?.stop();
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  /** Enrolls nodes the way enrollment does: a node row and its durable consumer. */
+  async function enrolledNodes(f: ClusterFixture, count = 3): Promise<Node[]> {
+    const nodes = await f.nodes(count);
+    const jsm = await link.jetstreamManager();
+    for (const n of nodes) await ensureNodeCommandConsumer(jsm, f.tenantId, n.id);
+    return nodes;
+  }
+
+  /** The next command on the node's consumer, as the agent reads it (or null). */
+  async function nextCommand(node: Node, expiresMs = 5_000): Promise<JsMsg | null> {
+    const consumer = await jetstream(link.connection()).consumers.get(COMMAND_STREAM, commandConsumerName(node.id));
+    const msg = await consumer.next({ expires: expiresMs });
+    msg?.ack();
+    return msg;
+  }
+
+  async function messagesOnSubject(subject: string): Promise<number> {
+    const info = await (await link.jetstreamManager()).streams.info(COMMAND_STREAM, { subjects_filter: subject });
+    return info.state.subjects?.[subject] ?? 0;
+  }
+
+  const unpublished = (f: ClusterFixture) =>
+    new TenantScopedRepository(ds.manager, Outbox).queryBuilder(f.tenantId, 'o').andWhere('o.publishedAt IS NULL').getMany();
+
+  it('delivers a new revision to every node as a signed command on its own subject, within milliseconds of the commit', async () => {
+    await relay.start();
+    const f = await ClusterFixture.create(ds);
+    const nodes = await enrolledNodes(f);
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const revision = await f.newRevision();
+      for (const node of nodes) {
+        const msg = await nextCommand(node);
+        if (!msg) throw new Error(`no command for ${node.name}`);
+        latencies.push(performance.now() - t0);
+        expect(msg.subject).toBe(commandSubject(f.tenantId, node.id));
+        const cmd = verifyCommand(msg.json(), signer.publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
+        expect(cmd.params).toMatchObject({ revision, nodeName: node.name });
+        expect(msg.headers?.get('Nats-Msg-Id')).toBe(cmd.id);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    console.info(`revision commit → command on NATS (ms): median ${latencies[Math.floor(latencies.length / 2)].toFixed(1)}, max ${latencies.at(-1)?.toFixed(1)} over ${latencies.length}`);
+    expect(latencies.at(-1)).toBeLessThan(1_000); // the poll is 2 s: NOTIFY did the waking
+    await waitFor('outbox rows marked', async () => (await unpublished(f)).length === 0, 5_000);
+    await relay.stop();
+  });
+
+  it('does not deliver a command twice when the worker died between publishing it and marking the row', async () => {
+    const f = await ClusterFixture.create(ds);
+    const [node] = await enrolledNodes(f, 1);
+    await f.newRevision();
+    await reconciler.reconcileCluster(f.tenantId, f.clusterId);
+    const row = await ds.getRepository(Outbox).findOneByOrFail({ tenantId: f.tenantId, kind: OUTBOX_COMMAND_PUBLISH });
+    // The crashed worker: published, never marked.
+    await commandPublishHandler(ds, link, logger).handle(row);
+    expect((await ds.getRepository(Outbox).findOneByOrFail({ id: row.id })).publishedAt).toBeNull();
+
+    await relay.runOnce(); // the next worker takes the row again and re-publishes it
+    expect((await ds.getRepository(Outbox).findOneByOrFail({ id: row.id })).publishedAt).toBeInstanceOf(Date);
+    expect(await messagesOnSubject(commandSubject(f.tenantId, node.id))).toBe(1);
+    expect(await nextCommand(node)).not.toBeNull();
+    expect(await nextCommand(node, 1_000)).toBeNull();
+  });
+
+  it('keeps commands in the outbox while NATS is down and delivers them when it is back', async () => {
+    const f = await ClusterFixture.create(ds);
+    const nodes = await enrolledNodes(f, 2);
+    await relay.start();
+    await nats.down();
+    await waitFor('link notices NATS is down', () => !link.connected, 10_000);
+
+    await f.newRevision();
+    // The revision is turned into commands (Postgres only); their publication waits.
+    await waitFor('commands issued', async () => (await ds.getRepository(Command).countBy({ clusterId: f.clusterId })) === 2, 5_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = await unpublished(f);
+    expect(waiting.map((r) => r.kind)).toEqual([OUTBOX_COMMAND_PUBLISH, OUTBOX_COMMAND_PUBLISH]);
+    expect(waiting.every((r) => r.attempts === 0)).toBe(true); // no attempt burnt while NATS is away
+
+    await nats.up();
+    await waitFor('link reconnects', () => link.connected, 15_000);
+    for (const node of nodes) expect(await nextCommand(node, 15_000)).not.toBeNull();
+    await waitFor('outbox drained', async () => (await unpublished(f)).length === 0, 5_000);
+    await relay.stop();
+  }, 40_000);
+
+  it('recreates the command stream when NATS lost it and still delivers', async () => {
+    const f = await ClusterFixture.create(ds);
+    const [node] = await f.nodes(1);
+    await (await link.jetstreamManager()).streams.delete(COMMAND_STREAM);
+    await f.newRevision();
+    await relay.runOnce(); // reconcile
+    await relay.runOnce(); // publish
+    expect(await unpublished(f)).toEqual([]);
+    expect(await messagesOnSubject(commandSubject(f.tenantId, node.id))).toBe(1);
+  });
+});
