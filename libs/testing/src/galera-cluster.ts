@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { waitFor } from './processes';
-import { failFastOnExit, fileTail, runTool, spawnGroupProcess, type GroupProcess } from './process-group';
+import { failFastOnExit, fileTail, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 export const MARIADBD_BIN = '/usr/sbin/mariadbd';
 export const MARIADB_CLI = '/usr/bin/mariadb';
@@ -63,6 +63,8 @@ export interface GaleraCluster {
   node(name: string): GaleraNode;
   /** From the first spawn until every node reported Synced with the full cluster size. */
   readonly formedInMs: number;
+  /** When each node became Synced (the bootstrap node first, then each joiner after its SST). */
+  readonly milestones: StartupMilestone[];
   /** Stops every mariadbd it started (TERM, then KILL), by PID, and removes `baseDir`. */
   stop(): Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
   };
 
   const startedAt = Date.now();
+  const milestones: StartupMilestone[] = [];
   try {
     mkdirSync(opts.baseDir, { recursive: true });
     // mariadbd runs as mysql and must traverse the base directory.
@@ -178,6 +181,7 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
       const node = makeNode(name, cnf, proc);
       nodes.push(node);
       await waitForSynced(node, index + 1, nodeTimeoutMs);
+      milestones.push({ label: `${name} Synced${bootstrap ? ' (bootstrapped)' : ' (joined by SST)'}`, atMs: Date.now() - startedAt });
       if (bootstrap && opts.afterBootstrap) await opts.afterBootstrap(node);
     }
     await Promise.all(nodes.map((n) => waitForSynced(n, nodes.length, nodeTimeoutMs)));
@@ -191,6 +195,7 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
     baseDir: opts.baseDir,
     nodes,
     formedInMs,
+    milestones,
     node(name: string) {
       const found = nodes.find((n) => n.name === name);
       if (!found) throw new Error(`no Galera node ${name}`);

@@ -70,6 +70,12 @@ export function spawnGroupProcess(opts: {
   };
 }
 
+/** A step of a cluster start and when it completed, in ms from the first spawn (for timing reports). */
+export interface StartupMilestone {
+  label: string;
+  atMs: number;
+}
+
 /** The last `lines` lines of a log file ('' when it does not exist yet), for error messages. */
 export function fileTail(file: string, lines = 30): string {
   try {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './processes';
-import { failFastOnExit, runTool, spawnGroupProcess, type GroupProcess } from './process-group';
+import { failFastOnExit, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 /** The server's own scripts, not the /usr/sbin wrappers (those switch user and use /var/lib/rabbitmq). */
 export const RABBITMQ_BIN_DIR = '/usr/lib/rabbitmq/bin';
@@ -85,6 +85,8 @@ export interface RabbitmqCluster {
   node(name: string): RabbitmqNode;
   /** From the first spawn until every node listed all nodes as running. */
   readonly formedInMs: number;
+  /** When each node had booted (the first alone, the others after joining it), then the full cluster. */
+  readonly milestones: StartupMilestone[];
   /** Stops every node and the private epmd, by PID, and removes `baseDir`. */
   stop(): Promise<void>;
 }
@@ -136,6 +138,8 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
   };
 
   const startedAt = Date.now();
+  const milestones: StartupMilestone[] = [];
+  const mark = (label: string) => milestones.push({ label, atMs: Date.now() - startedAt });
   try {
     mkdirSync(home, { recursive: true });
     const cookieFile = join(home, '.erlang.cookie');
@@ -183,7 +187,8 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
 
     const [first, ...rest] = names;
     await waitBooted(startNode(first));
-    await Promise.all(rest.map((name) => waitBooted(startNode(name))));
+    mark(`${first} booted`);
+    await Promise.all(rest.map((name) => waitBooted(startNode(name)).then(() => mark(`${name} booted`))));
     const all = nodes.map((n) => n.erlangNodeName).sort();
     await Promise.all(
       nodes.map((node) =>
@@ -201,12 +206,14 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
         ),
       ),
     );
+    mark(`all ${all.length} nodes running`);
     const formedInMs = Date.now() - startedAt;
     return {
       baseDir: opts.baseDir,
       epmdPort,
       nodes,
       formedInMs,
+      milestones,
       node(name: string) {
         const found = nodes.find((n) => n.name === name);
         if (!found) throw new Error(`no RabbitMQ node ${name}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterSpec } from '@triad/spec';
@@ -11,8 +11,19 @@ function labProfile(baseDir: string, nodeName: string): HostProfile {
   const paths = galeraNodePaths(baseDir, nodeName);
   return {
     ...DEFAULT_HOST_PROFILE,
-    galera: { ...DEFAULT_HOST_PROFILE.galera, dataDir: paths.datadir, socket: paths.socket, logFile: paths.errorLog, innodbBufferPoolSize: '32M' },
+    galera: {
+      ...DEFAULT_HOST_PROFILE.galera,
+      dataDir: paths.datadir,
+      socket: paths.socket,
+      logFile: paths.errorLog,
+      sstAuthFile: sstAuthFile(baseDir, nodeName),
+      innodbBufferPoolSize: '32M',
+    },
   };
+}
+
+function sstAuthFile(baseDir: string, nodeName: string): string {
+  return join(galeraNodePaths(baseDir, nodeName).dir, 'sst-auth.cnf');
 }
 
 function renderAll(spec: ClusterSpec, baseDir: string): Record<string, string> {
@@ -33,7 +44,7 @@ describe('rendered galera.cnf on real MariaDB 10.11 + Galera 4', () => {
     const baseDir = mkdtempSync(join(tmpdir(), 'triad-galera-'));
     cluster = await startGaleraCluster({ configs: renderAll(spec, baseDir), baseDir });
     // The figure the closing note quotes.
-    console.info(`galera: 3 nodes Synced in ${cluster.formedInMs} ms`);
+    console.info(`galera: 3 nodes Synced in ${cluster.formedInMs} ms`, cluster.milestones);
 
     for (const node of cluster.nodes) {
       const s = await node.wsrepStatus();
@@ -53,5 +64,35 @@ describe('rendered galera.cnf on real MariaDB 10.11 + Galera 4', () => {
     }
     await third.query('INSERT INTO triad_lab.t (v) VALUES ("written on controller-3")');
     expect(await first.query('SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*) FROM triad_lab.t')).toEqual([['2']]);
+  });
+
+  it('joins nodes by mariabackup SST with the credentials file the agent writes, not the rendered file', async () => {
+    const spec = labClusterSpec({
+      addresses: labLoopbackAddresses(3),
+      galera: { clusterName: 'lab-galera-mb', gcacheSize: '32M', sstMethod: 'mariabackup', sstPassword: { secretRef: 'galera-sst' } },
+    });
+    const baseDir = mkdtempSync(join(tmpdir(), 'triad-galera-'));
+    const configs = renderAll(spec, baseDir);
+    const password = 'sst-secret-from-the-node';
+    for (const cnf of Object.values(configs)) expect(cnf).not.toContain(password);
+    // What the agent does with the resolved secret reference.
+    for (const node of spec.topology.nodes) {
+      mkdirSync(galeraNodePaths(baseDir, node.name).dir, { recursive: true });
+      writeFileSync(sstAuthFile(baseDir, node.name), `[galera]\nwsrep_sst_auth = triad_sst:${password}\n`, { mode: 0o600 });
+    }
+    cluster = await startGaleraCluster({
+      configs,
+      baseDir,
+      afterBootstrap: async (node) => {
+        await node.query(`CREATE USER 'triad_sst'@'localhost' IDENTIFIED BY '${password}'; GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO 'triad_sst'@'localhost'`);
+      },
+    });
+    console.info(`galera (mariabackup SST): 3 nodes Synced in ${cluster.formedInMs} ms`, cluster.milestones);
+    for (const node of cluster.nodes) {
+      expect(await node.query('SELECT @@wsrep_sst_method')).toEqual([['mariabackup']]);
+      expect((await node.wsrepStatus()).wsrep_cluster_size).toBe('3');
+    }
+    // The joiners' data came from the donor: the SST user exists on the last joiner too.
+    expect(await cluster.nodes[2].query("SELECT user FROM mysql.user WHERE user = 'triad_sst'")).toEqual([['triad_sst']]);
   });
 });

@@ -78,7 +78,7 @@ describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
     const started = await startFromSpec({});
     cluster = started.cluster;
     // The figure the closing note quotes.
-    console.info(`rabbitmq: 3 nodes running in one cluster in ${cluster.formedInMs} ms`);
+    console.info(`rabbitmq: 3 nodes running in one cluster in ${cluster.formedInMs} ms`, cluster.milestones);
 
     const all = cluster.nodes.map((n) => n.erlangNodeName).sort();
     for (const node of cluster.nodes) {
@@ -102,7 +102,7 @@ describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
 
   it('puts the classic-mirrored HA policy on every node when the spec asks for it', async () => {
     cluster = (await startFromSpec({ queueType: 'classic-mirrored' })).cluster;
-    console.info(`rabbitmq (classic-mirrored): 3 nodes running in one cluster in ${cluster.formedInMs} ms`);
+    console.info(`rabbitmq (classic-mirrored): 3 nodes running in one cluster in ${cluster.formedInMs} ms`, cluster.milestones);
     for (const node of cluster.nodes) {
       const policies = JSON.parse(await node.ctl(['list_policies', '--formatter', 'json'])) as { name: string; pattern: string; definition: unknown }[];
       expect(policies).toEqual([expect.objectContaining({ name: 'ha-all', pattern: '^(?!amq\\.).*' })]);
