@@ -6,3 +6,4 @@ export * from './spec-problem';
 export { ACKNOWLEDGEABLE_WARNINGS } from './rules/pacemaker.rule';
 export { validateClusterSpec, type SpecValidation } from './validate-cluster-spec';
 export { parseSpecText } from './spec-file';
+export { clusterSpecJsonSchemaText } from './json-schema';
