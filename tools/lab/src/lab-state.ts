@@ -15,6 +15,8 @@ export interface SupervisedRecord {
   logFile: string;
   /** Ports on the controller's address that answer once it is ready (stand-ins). */
   readyPorts: number[];
+  /** A command run inside the controller that succeeds once the process is ready. */
+  readyCheck?: string[];
   ref?: ProcessRef;
 }
 

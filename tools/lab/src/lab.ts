@@ -64,6 +64,10 @@ export interface SpawnOptions {
   cwd?: string;
   /** Resolve only once these ports answer on the controller's address. */
   readyPorts?: number[];
+  /** Resolve only once this command succeeds inside the controller (e.g. `corosync-cfgtool -s`). */
+  readyCheck?: string[];
+  /** How long to wait for readiness (default 30 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface ProcessStatus {
@@ -282,9 +286,10 @@ export class Lab {
       cwd: opts.cwd ?? REPO_ROOT,
       logFile: join(c.dir, 'logs', `${name}.log`),
       readyPorts: opts.readyPorts ?? [],
+      readyCheck: opts.readyCheck,
     };
     this.state.processes = [...this.state.processes.filter((p) => p !== existing), record];
-    await this.launch(c, record);
+    await this.launch(c, record, opts.readyTimeoutMs);
     return this.processStatus(record);
   }
 
@@ -346,7 +351,8 @@ export class Lab {
     await this.startAnchor(c);
     c.stopped = false;
     this.save();
-    await Promise.all(this.state.processes.filter((p) => p.node === c.name).map((p) => this.launch(c, p)));
+    // In the order they were first started: pacemakerd needs corosync, an agent may need both.
+    for (const p of this.state.processes.filter((p) => p.node === c.name)) await this.launch(c, p);
   }
 
   async status(): Promise<LabStatus> {
@@ -442,7 +448,7 @@ export class Lab {
     }
   }
 
-  private async launch(c: ControllerRecord, record: SupervisedRecord): Promise<void> {
+  private async launch(c: ControllerRecord, record: SupervisedRecord, readyTimeoutMs = 30_000): Promise<void> {
     record.ref = this.spawnDetached(
       this.enterCommand(c.name, record.argv, record.cwd),
       record.logFile,
@@ -451,14 +457,17 @@ export class Lab {
     );
     this.save();
     const ref = record.ref;
-    for (const port of record.readyPorts) {
-      const deadline = Date.now() + 30_000;
-      while (!(await tcpAnswers(c.address, port))) {
+    const deadline = Date.now() + readyTimeoutMs;
+    const waitFor = async (what: string, ready: () => Promise<boolean>) => {
+      while (!(await ready())) {
         if (!isAlive(ref)) throw new Error(`${record.name} on ${c.name} exited: ${logTail(record.logFile)}`);
-        if (Date.now() > deadline) throw new Error(`${record.name} on ${c.name}: port ${port} not answering after 30 s`);
+        if (Date.now() > deadline) throw new Error(`${record.name} on ${c.name}: ${what} after ${readyTimeoutMs} ms`);
         await sleep(100);
       }
-    }
+    };
+    for (const port of record.readyPorts) await waitFor(`port ${port} not answering`, () => tcpAnswers(c.address, port));
+    const check = record.readyCheck;
+    if (check) await waitFor(`${check.join(' ')} still failing`, async () => (await this.exec(c.name, check)).code === 0);
   }
 
   private spawnStandin(node: string, services: StandinService[]): Promise<ProcessStatus> {

@@ -1,0 +1,123 @@
+/**
+ * The real cluster layer in the lab: Corosync and Pacemaker in every controller, started from
+ * rendered configuration, as supervised lab processes (so `kill`, `stop`/`start` and `down` cover
+ * them). Recipe and pitfalls: /work/shared/LAB.md, docs/lab.md.
+ */
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Artifact } from '@triad/render';
+import type { Lab } from './lab';
+
+/** The files one controller's cluster layer starts from. */
+export interface ClusterStackFiles {
+  'corosync.conf': string;
+  /** Seeds /var/lib/pacemaker/cib/cib.xml when the controller has no CIB yet (first start). */
+  'cib.xml'?: string;
+}
+
+export interface ClusterMembership {
+  dc?: string;
+  quorate: boolean;
+  online: string[];
+  offline: string[];
+}
+
+export interface ClusterStackStarted {
+  membership: ClusterMembership;
+  /** From spawning the first corosync to every node online with a DC. */
+  elapsedMs: number;
+}
+
+const PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** corosync.conf and cib.xml out of a node's rendered artifacts. */
+export function clusterStackFiles(artifacts: Artifact[]): ClusterStackFiles {
+  const corosync = artifacts.find((a) => a.name === 'corosync.conf');
+  if (!corosync) throw new Error('no corosync.conf among the rendered artifacts');
+  const cib = artifacts.find((a) => a.name === 'cib.xml');
+  return { 'corosync.conf': corosync.content, ...(cib ? { 'cib.xml': cib.content } : {}) };
+}
+
+/** A CIB keeping only cluster options and nodes: the cluster forms without managing anything. */
+export function cibWithoutResources(cibXml: string): string {
+  return cibXml
+    .replace(/<resources>[\s\S]*?<\/resources>/, '<resources/>')
+    .replace(/<constraints>[\s\S]*?<\/constraints>/, '<constraints/>')
+    .replace(/<fencing-topology>[\s\S]*?<\/fencing-topology>/, '');
+}
+
+function userIds(user: string): { uid: number; gid: number } {
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith(`${user}:`));
+  if (!entry) throw new Error(`no user ${user} (is pacemaker installed? tools/install.sh)`);
+  const [, , uid, gid] = entry.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** crm_mon's view from one controller, or undefined while Pacemaker does not answer there. */
+export async function clusterMembership(lab: Lab, node: string): Promise<ClusterMembership | undefined> {
+  const r = await lab.exec(node, ['/usr/sbin/crm_mon', '--output-as=xml', '-1'], { timeoutMs: 10_000 });
+  if (!r.stdout.includes('<nodes>')) return undefined;
+  const dcTag = /<current_dc [^>]*>/.exec(r.stdout)?.[0] ?? '';
+  const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
+  const nodes = [...r.stdout.matchAll(/<node name="[^"]*"[^>]*>/g)].map(([tag]) => ({ name: attr(tag, 'name') ?? '', online: attr(tag, 'online') === 'true' }));
+  return {
+    dc: attr(dcTag, 'present') === 'true' ? attr(dcTag, 'name') : undefined,
+    quorate: attr(dcTag, 'with_quorum') === 'true',
+    online: nodes.filter((n) => n.online).map((n) => n.name),
+    offline: nodes.filter((n) => !n.online).map((n) => n.name),
+  };
+}
+
+/** Waits until `node` sees `expectOnline` nodes online, a DC and quorum. */
+export async function waitForMembership(lab: Lab, node: string, expectOnline: number, timeoutMs = 90_000): Promise<ClusterMembership> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ClusterMembership | undefined;
+  while (Date.now() < deadline) {
+    last = await clusterMembership(lab, node);
+    if (last?.dc && last.quorate && last.online.length === expectOnline) return last;
+    await sleep(500);
+  }
+  throw new Error(`cluster not formed after ${timeoutMs} ms as seen from ${node}: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Writes each controller's corosync.conf (and first CIB), starts `corosync -f` and, once it
+ * answers, `pacemakerd`, on every controller in `files`; resolves when all of them are online
+ * with a DC. Processes are named `corosync` and `pacemakerd` in the lab.
+ */
+export async function startClusterStack(lab: Lab, files: Record<string, ClusterStackFiles>, opts: { timeoutMs?: number } = {}): Promise<ClusterStackStarted> {
+  const nodes = Object.keys(files).map((n) => lab.controller(n));
+  const [first] = nodes;
+  if (!first) throw new Error('startClusterStack: no controllers given');
+  const hacluster = userIds('hacluster');
+  for (const c of nodes) {
+    const f = Object.entries(files).find(([n]) => lab.controller(n) === c)?.[1];
+    if (!f) continue;
+    // The anchor bind-mounts these directories over /etc/corosync and /var/lib/pacemaker.
+    writeFileSync(join(c.dir, 'root/etc/corosync/corosync.conf'), f['corosync.conf']);
+    const cib = join(c.dir, 'root/var/lib/pacemaker/cib/cib.xml');
+    if (f['cib.xml'] && !existsSync(cib)) {
+      writeFileSync(cib, f['cib.xml'], { mode: 0o600 });
+      chownSync(cib, hacluster.uid, hacluster.gid);
+    }
+  }
+  const t0 = Date.now();
+  await Promise.all(
+    nodes.map(async (c) => {
+      await lab.spawn(c.name, 'corosync', ['/usr/sbin/corosync', '-f', '-c', '/etc/corosync/corosync.conf'], {
+        cwd: '/',
+        readyCheck: ['/usr/sbin/corosync-cfgtool', '-s'],
+      });
+      await lab.spawn(c.name, 'pacemakerd', ['/usr/sbin/pacemakerd'], {
+        cwd: '/',
+        env: { PCMK_logfile: PACEMAKER_LOG },
+        readyCheck: ['/usr/sbin/cibadmin', '--query', '--scope', 'nodes'],
+      });
+    }),
+  );
+  const membership = await waitForMembership(lab, first.name, nodes.length, opts.timeoutMs);
+  return { membership, elapsedMs: Date.now() - t0 };
+}

@@ -1,0 +1,41 @@
+import { validateClusterSpec, type ClusterSpec, type ClusterSpecInput } from '@triad/spec';
+import type { Lab } from './lab';
+
+/**
+ * A ClusterSpec for a lab: its controllers as nodes (both networks on the lab subnet, VIPs from
+ * .10 up), and the settings a lab needs: no fencing devices (nothing to fence with), no Corosync
+ * crypto, a short token and DC dead time so tests are fast, HAProxy through ocf:heartbeat:anything
+ * (no systemd). Throws with the validator's problems if the result is not a valid spec.
+ */
+export function labClusterSpec(lab: Lab, overrides: Partial<ClusterSpecInput> = {}): ClusterSpec {
+  const subnet = lab.gatewayAddress.replace(/\.254$/, '');
+  const input: ClusterSpecInput = {
+    apiVersion: 'triad.io/v1',
+    metadata: { name: lab.name },
+    topology: {
+      mode: 'ACTIVE_ACTIVE',
+      nodes: lab.controllers.map((c) => ({ name: c.name, managementAddress: c.address, internalAddress: c.address })),
+      networks: {
+        public: { cidr: `${subnet}.0/24`, nic: 'eth0' },
+        internal: { cidr: `${subnet}.0/24`, nic: 'eth0' },
+      },
+    },
+    services: [
+      { name: 'keystone', vip: `${subnet}.10` },
+      { name: 'glance-api', vip: `${subnet}.11` },
+      { name: 'nova-api', vip: `${subnet}.12` },
+    ],
+    galera: { clusterName: `${lab.name}-galera`, vip: `${subnet}.100` },
+    rabbitmq: { erlangCookie: { secretRef: 'rabbitmq-erlang-cookie' } },
+    pacemaker: {
+      properties: { stonithEnabled: false, dcDeadtime: '5s' },
+      haproxyResource: { kind: 'anything' },
+    },
+    corosync: { transport: 'knet', tokenMs: 1000, crypto: { cipher: 'none', hash: 'none' } },
+    acknowledgedWarnings: ['STONITH_DISABLED'],
+    ...overrides,
+  };
+  const { spec, problems } = validateClusterSpec(input);
+  if (!spec) throw new Error(`lab spec is invalid: ${problems.map((p) => `${p.path} ${p.code} ${p.message}`).join('; ')}`);
+  return spec;
+}
