@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { CommandSigner, CommandsService, commandStreamConfig, ensureCommandStream, Reconciler } from '@triad/commands';
-import { AuditEvent, Cloud, Cluster, createDataSource, EnrollmentToken, issueSecret, Node, NodeStatus, Tenant } from '@triad/db';
+import { AuditEvent, Cloud, Cluster, ClusterRevision, Command, CommandStatus, createDataSource, EnrollmentToken, issueSecret, Node, NodeStatus, Tenant } from '@triad/db';
 import { EnrollmentService } from '@triad/enrollment';
 import { createLogger } from '@triad/logging';
 import { AGENT_AUTH_WINDOW_MS, type AgentServiceClient } from '@triad/protocol';
@@ -12,6 +12,8 @@ import {
   agentServiceClient,
   createTestDatabase,
   enrollSimulatedAgent,
+  labClusterSpec,
+  labLoopbackAddresses,
   SimulatedAgentStream,
   startNatsServer,
   waitFor,
@@ -50,9 +52,9 @@ describe(AgentStreamService.name, () => {
   let cloudId: string;
   const streams: SimulatedAgentStream[] = [];
 
-  async function token(maxUses = 1): Promise<string> {
+  async function token(maxUses = 1, forCluster = clusterId): Promise<string> {
     const secret = issueSecret('enr');
-    await ds.getRepository(EnrollmentToken).insert({ tenantId, cloudId, clusterId, name: 't', tokenHash: secret.hash, prefix: secret.prefix, maxUses, expiresAt: new Date(Date.now() + 3_600_000) });
+    await ds.getRepository(EnrollmentToken).insert({ tenantId, cloudId, clusterId: forCluster, name: 't', tokenHash: secret.hash, prefix: secret.prefix, maxUses, expiresAt: new Date(Date.now() + 3_600_000) });
     return secret.secret;
   }
 
@@ -269,5 +271,43 @@ describe(AgentStreamService.name, () => {
     await redis.hdel(`${prefix}fleet:status`, `${tenantId}:${agent.nodeId}`);
     sweeper.start();
     await waitFor('node unreachable after lease restore', async () => (await node(agent.nodeId)).status === NodeStatus.UNREACHABLE, 10_000, 50);
+  });
+
+  it('brings a (re)connecting agent that is behind to the desired revision: Hello issues the command it missed', async () => {
+    const spec = labClusterSpec({ addresses: labLoopbackAddresses(3) });
+    const behind = (await ds.getRepository(Cluster).save({ tenantId, cloudId, name: `behind-${randomUUID().slice(0, 6)}`, currentRevision: 1 })).id;
+    await ds.getRepository(ClusterRevision).insert({
+      tenantId,
+      clusterId: behind,
+      revision: 1,
+      spec: spec as unknown as Record<string, unknown>,
+      specHash: 'f'.repeat(64),
+      artifactDigests: { 'controller-1': { 'haproxy.cfg': 'a'.repeat(64) } },
+    });
+    const agent = await enrollSimulatedAgent(client, await token(1, behind), 'controller-1');
+    expect(await ds.getRepository(Command).countBy({ nodeId: agent.nodeId })).toBe(0);
+
+    const s = open(agent);
+    await s.hello(0);
+    expect((await s.next('desired')).desired?.revision).toBe(1);
+    const commands = await waitFor('command issued', async () => {
+      const found = await ds.getRepository(Command).findBy({ nodeId: agent.nodeId });
+      return found.length > 0 ? found : undefined;
+    });
+    expect(commands).toEqual([expect.objectContaining({ verb: 'apply_revision', revision: 1, status: CommandStatus.PENDING })]);
+
+    // Reconnecting again while that command is on its way does not issue a second one.
+    s.close();
+    const again = open(agent);
+    await again.hello(0);
+    await again.next('desired');
+    expect(await ds.getRepository(Command).countBy({ nodeId: agent.nodeId })).toBe(1);
+
+    // The agent's progress reports on the stream move the command row along.
+    const cmd = commands[0];
+    await again.send({ commandUpdate: { commandId: cmd.id, state: 'COMMAND_RECEIVED', revision: 1, generation: cmd.generation, atMs: Date.now() } });
+    await again.send({ commandUpdate: { commandId: cmd.id, state: 'COMMAND_SUCCEEDED', revision: 1, generation: cmd.generation, atMs: Date.now(), artifacts: [{ name: 'haproxy.cfg', sha256: 'a'.repeat(64) }] } });
+    await waitFor('command succeeded', async () => (await ds.getRepository(Command).findOneByOrFail({ id: cmd.id })).status === CommandStatus.SUCCEEDED);
+    expect((await node(agent.nodeId)).appliedRevision).toBe(1);
   });
 });
