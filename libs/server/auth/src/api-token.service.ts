@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiToken, ApiTokenRole, TenantScopedRepository, hashSecret, issueSecret, looksLikeSecret, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { ApiToken, ApiTokenRole, TenantScopedRepository, hashSecret, issueSecret, looksLikeSecret, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource, IsNull } from 'typeorm';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import { auditActorOf, type Principal } from './principal';
@@ -43,7 +43,7 @@ export class ApiTokenService {
     if (!roleAtLeast(principal.role, input.role)) {
       throw new AuthException(`a ${principal.role} token cannot create a ${input.role} token`, AuthExceptionCode.ROLE_ABOVE_OWN, { field: 'role' });
     }
-    return this.dataSource.transaction(async (trx) => {
+    return tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
       const issued = await issueApiToken(this.tokens.withManager(trx), principal.tenantId, input);
       await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
         action: 'api_token.created',
@@ -56,7 +56,7 @@ export class ApiTokenService {
   }
 
   async revoke(principal: Principal, id: string): Promise<ApiToken> {
-    return this.dataSource.transaction(async (trx) => {
+    return tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
       const tokens = this.tokens.withManager(trx);
       const token = await tokens.findById(principal.tenantId, id);
       if (!token) throw new AuthException(`API token ${id} not found`, AuthExceptionCode.API_TOKEN_NOT_FOUND, { field: 'id' });

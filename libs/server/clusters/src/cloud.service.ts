@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { Cloud, TenantScopedRepository, isUniqueViolation, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { Cloud, TenantScopedRepository, isUniqueViolation, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
 
@@ -14,7 +14,7 @@ export class CloudService {
 
   async create(principal: Principal, input: { name: string; description?: string | null }): Promise<Cloud> {
     try {
-      return await this.dataSource.transaction(async (trx) => {
+      return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
         const cloud = await this.clouds.withManager(trx).insert(principal.tenantId, { name: input.name, description: input.description ?? '' });
         await recordAudit(trx, principal.tenantId, auditActorOf(principal), { action: 'cloud.created', targetType: 'cloud', targetId: cloud.id, detail: { name: cloud.name } });
         return cloud;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { Cluster, ClusterRevision, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests } from '@triad/db';
+import { Cluster, ClusterRevision, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests, tenantTransaction } from '@triad/db';
 import { DEFAULT_HOST_PROFILE, renderNode } from '@triad/render';
 import { specNodeNames, validateClusterSpec, type ClusterSpec, type SpecProblem } from '@triad/spec';
 import { DataSource } from 'typeorm';
@@ -63,7 +63,7 @@ export class ClusterSpecService {
     const next = expectedRevision + 1;
     const digests = artifactDigests(spec);
     try {
-      return await this.dataSource.transaction(async (trx) => {
+      return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
         const moved = await this.clusters.withManager(trx).update(principal.tenantId, { id: clusterId, currentRevision: expectedRevision }, { currentRevision: next });
         if (moved === 0) {
           const now = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);

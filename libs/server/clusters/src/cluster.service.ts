@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { Cluster, ClusterRevision, Command, Node, TenantScopedRepository, isUniqueViolation, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { Cluster, ClusterRevision, Command, Node, TenantScopedRepository, isUniqueViolation, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
 import { CloudService } from './cloud.service';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
@@ -26,7 +26,7 @@ export class ClusterService {
   async create(principal: Principal, input: { cloudId: string; name: string }): Promise<Cluster> {
     await this.clouds.get(principal, input.cloudId, 'cloudId');
     try {
-      return await this.dataSource.transaction(async (trx) => {
+      return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
         const cluster = await this.clusters.withManager(trx).insert(principal.tenantId, { cloudId: input.cloudId, name: input.name });
         await recordAudit(trx, principal.tenantId, auditActorOf(principal), { action: 'cluster.created', targetType: 'cluster', targetId: cluster.id, detail: { name: cluster.name, cloudId: cluster.cloudId } });
         return cluster;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { EnrollmentToken, TenantScopedRepository, issueSecret, recordAudit, type Page, type PageRequest } from '@triad/db';
+import { EnrollmentToken, TenantScopedRepository, issueSecret, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
 import { ClusterService } from './cluster.service';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
@@ -31,7 +31,7 @@ export class EnrollmentTokenService {
     checkRange('maxUses', input.maxUses, ENROLLMENT_MAX_USES);
     const cluster = await this.clusters.get(principal, input.clusterId, 'clusterId');
     const { secret, hash, prefix } = issueSecret('enr');
-    const token = await this.dataSource.transaction(async (trx) => {
+    const token = await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
       const created = await this.tokens.withManager(trx).insert(principal.tenantId, {
         cloudId: cluster.cloudId,
         clusterId: cluster.id,
@@ -54,7 +54,7 @@ export class EnrollmentTokenService {
   }
 
   async revoke(principal: Principal, id: string): Promise<EnrollmentToken> {
-    return this.dataSource.transaction(async (trx) => {
+    return tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
       const tokens = this.tokens.withManager(trx);
       const token = await tokens.findById(principal.tenantId, id);
       if (!token) throw notFound('enrollment token', id, 'id');

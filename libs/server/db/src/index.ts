@@ -6,3 +6,4 @@ export * from './secrets';
 export * from './tenant-scoped.repository';
 export * from './audit';
 export * from './pg-errors';
+export * from './tenant-transaction';

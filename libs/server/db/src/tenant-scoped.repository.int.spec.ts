@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
 import { Cloud, Cluster, Node, Tenant } from './entities';
 import { TenantScopeError, TenantScopedRepository } from './tenant-scoped.repository';
+import { tenantTransaction } from './tenant-transaction';
 
 describe(TenantScopedRepository.name, () => {
   let db: TestDatabase;
@@ -63,5 +64,25 @@ describe(TenantScopedRepository.name, () => {
     const node = await nodes.insert(tenantA.id, { clusterId: cluster.id, name: 'ctl-1', commandGeneration: 41 });
     expect(node.commandGeneration).toBe(41);
     expect((await nodes.findById(tenantA.id, node.id))?.commandGeneration).toBe(41);
+  });
+
+  describe('row-level security (tenantTransaction)', () => {
+    it("hides another tenant's rows even from a query without a tenant filter", async () => {
+      await clouds.insert(tenantB.id, { name: 'rls-b' });
+      const names = await tenantTransaction(ds, tenantA.id, async (trx) => (await trx.query('SELECT name FROM clouds')) as { name: string }[]);
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.map((r) => r.name)).not.toContain('rls-b');
+    });
+
+    it("refuses to write a row for another tenant", async () => {
+      await expect(
+        tenantTransaction(ds, tenantA.id, (trx) => trx.query('INSERT INTO clouds (tenant_id, name) VALUES ($1, $2)', [tenantB.id, 'smuggled'])),
+      ).rejects.toThrow(/row-level security/);
+      expect(await clouds.count(tenantB.id, { name: 'smuggled' })).toBe(0);
+    });
+
+    it('throws on an empty tenant id before touching the database', async () => {
+      await expect(tenantTransaction(ds, '', async () => 1)).rejects.toThrow(TenantScopeError);
+    });
   });
 });
