@@ -1,7 +1,6 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { waitFor } from './processes';
-import { failFastOnExit, fileTail, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
+import { failFastOnExit, fileTail, pollUntil, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 export const MARIADBD_BIN = '/usr/sbin/mariadbd';
 export const MARIADB_CLI = '/usr/bin/mariadb';
@@ -117,12 +116,12 @@ function toolEnv(): Record<string, string> {
   return { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
 }
 
-function makeNode(name: string, cnf: string, proc: GroupProcess): GaleraNode {
+function makeNode(name: string, cnf: string, proc: GroupProcess, signal: AbortSignal): GaleraNode {
   const socket = myCnfOption(cnf, 'socket');
   const datadir = myCnfOption(cnf, 'datadir');
   if (!socket || !datadir) throw new Error(`galera.cnf of ${name} sets no socket or datadir`);
   const query = async (sql: string): Promise<string[][]> => {
-    const out = await runTool(MARIADB_CLI, ['--no-defaults', '--protocol=socket', `--socket=${socket}`, '-uroot', '--batch', '--skip-column-names', '-e', sql], { env: toolEnv(), timeoutMs: 15_000 });
+    const out = await runTool(MARIADB_CLI, ['--no-defaults', '--protocol=socket', `--socket=${socket}`, '-uroot', '--batch', '--skip-column-names', '-e', sql], { env: toolEnv(), timeoutMs: 15_000, signal });
     return out
       .split('\n')
       .filter((l) => l !== '')
@@ -152,7 +151,10 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 60_000;
   const { uid, gid } = mysqlIds();
   const nodes: GaleraNode[] = [];
+  // Pending status queries die with the cluster.
+  const tools = new AbortController();
   const stop = async (): Promise<void> => {
+    tools.abort();
     await Promise.all(nodes.map((n) => n.process.stop('SIGTERM', 20_000)));
     rmSync(opts.baseDir, { recursive: true, force: true });
   };
@@ -178,13 +180,13 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
       for (const dir of new Set([paths.dir, datadir, dirname(socket)])) chownTree(dir, uid, gid);
       const args = [`--defaults-file=${paths.configFile}`, `--user=${MYSQL_USER}`, ...(bootstrap ? ['--wsrep-new-cluster'] : [])];
       const proc = spawnGroupProcess({ name: `mariadbd ${name}`, command: MARIADBD_BIN, args, env: toolEnv(), logFile: paths.consoleLog });
-      const node = makeNode(name, cnf, proc);
+      const node = makeNode(name, cnf, proc, tools.signal);
       nodes.push(node);
-      await waitForSynced(node, index + 1, nodeTimeoutMs);
+      await waitForSynced(node, index + 1, nodeTimeoutMs, tools.signal);
       milestones.push({ label: `${name} Synced${bootstrap ? ' (bootstrapped)' : ' (joined by SST)'}`, atMs: Date.now() - startedAt });
       if (bootstrap && opts.afterBootstrap) await opts.afterBootstrap(node);
     }
-    await Promise.all(nodes.map((n) => waitForSynced(n, nodes.length, nodeTimeoutMs)));
+    await Promise.all(nodes.map((n) => waitForSynced(n, nodes.length, nodeTimeoutMs, tools.signal)));
   } catch (e) {
     const logs = nodes.map((n) => `--- ${n.name}\n${n.process.logTail()}\n${n.errorLog ? fileTail(n.errorLog) : ''}`).join('\n');
     await stop();
@@ -205,15 +207,14 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
   };
 }
 
-async function waitForSynced(node: GaleraNode, clusterSize: number, timeoutMs: number): Promise<void> {
-  const synced = waitFor(
+async function waitForSynced(node: GaleraNode, clusterSize: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const synced = pollUntil(
     `${node.name} Synced in a cluster of ${clusterSize}`,
     async () => {
       const s = await node.wsrepStatus();
       return s.wsrep_ready === 'ON' && s.wsrep_local_state_comment === 'Synced' && Number(s.wsrep_cluster_size) === clusterSize;
     },
-    timeoutMs,
-    250,
+    { timeoutMs, signal },
   );
   await failFastOnExit(node.process, synced);
 }

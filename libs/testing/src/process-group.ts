@@ -93,10 +93,13 @@ function signalGroupMember(pidOrGroup: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Runs a tool to completion (no shell); rejects with its stderr when it fails. */
-export function runTool(command: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
+/**
+ * Runs a tool to completion (no shell); rejects with its stderr when it fails. `signal` kills it
+ * early: a harness aborts its pending probes when it gives up, so none outlives it.
+ */
+export function runTool(command: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { env: opts.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(command, args, { env: opts.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, signal: opts.signal, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
@@ -112,4 +115,24 @@ export async function failFastOnExit<T>(proc: GroupProcess, waiting: Promise<T>)
   exited.catch(() => undefined);
   waiting.catch(() => undefined);
   return Promise.race([waiting, exited]);
+}
+
+/**
+ * Polls `probe` until it returns true; rejects at the deadline or as soon as `signal` aborts, so
+ * that a harness that gave up leaves no poller spawning tools behind it.
+ */
+export async function pollUntil(what: string, probe: () => Promise<boolean>, opts: { timeoutMs: number; everyMs?: number; signal: AbortSignal }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let lastError: unknown;
+  while (!opts.signal.aborted) {
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 250));
+  }
+  const why = opts.signal.aborted ? 'gave up' : `timed out after ${opts.timeoutMs} ms`;
+  throw new Error(`${why} waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }

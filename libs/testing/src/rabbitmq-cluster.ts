@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './processes';
-import { failFastOnExit, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
+import { failFastOnExit, pollUntil, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 /** The server's own scripts, not the /usr/sbin wrappers (those switch user and use /var/lib/rabbitmq). */
 export const RABBITMQ_BIN_DIR = '/usr/lib/rabbitmq/bin';
@@ -130,7 +130,10 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
   const home = join(opts.baseDir, 'home');
   const nodes: RabbitmqNode[] = [];
   let epmd: GroupProcess | undefined;
+  // Pending rabbitmqctl runs (wait, cluster_status) die with the cluster.
+  const tools = new AbortController();
   const stop = async (): Promise<void> => {
+    tools.abort();
     // rabbitmq-server traps TERM and runs `rabbitmqctl stop` itself.
     await Promise.all(nodes.map((n) => n.process.stop('SIGTERM', 30_000)));
     await epmd?.stop('SIGTERM', 5_000);
@@ -168,7 +171,7 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
       writeFileSync(paths.confEnvFile, '');
       const env = nodeEnv(home, epmdPort, cfg, paths);
       const proc = spawnGroupProcess({ name: `rabbitmq ${name}`, command: join(RABBITMQ_BIN_DIR, 'rabbitmq-server'), args: [], env, logFile: paths.consoleLog, cwd: paths.dir });
-      const ctl = (args: string[], timeoutMs = 30_000) => runTool(join(RABBITMQ_BIN_DIR, 'rabbitmqctl'), ['-n', cfg.erlangNodeName, ...args], { env, timeoutMs });
+      const ctl = (args: string[], timeoutMs = 30_000) => runTool(join(RABBITMQ_BIN_DIR, 'rabbitmqctl'), ['-n', cfg.erlangNodeName, ...args], { env, timeoutMs, signal: tools.signal });
       const node: RabbitmqNode = {
         name,
         erlangNodeName: cfg.erlangNodeName,
@@ -194,14 +197,13 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
       nodes.map((node) =>
         failFastOnExit(
           node.process,
-          waitFor(
+          pollUntil(
             `${node.name} to see ${all.length} running nodes`,
             async () => {
               const running = (await node.clusterStatus()).running_nodes.slice().sort();
               return running.length === all.length && running.every((n, i) => n === all[i]);
             },
-            nodeTimeoutMs,
-            250,
+            { timeoutMs: nodeTimeoutMs, signal: tools.signal },
           ),
         ),
       ),
