@@ -112,7 +112,14 @@ export const galeraSchema = z.strictObject({
 export const rabbitmqSchema = z.strictObject({
   partitionHandling: z.enum(['pause_minority', 'autoheal', 'ignore']).default('pause_minority'),
   queueType: z.enum(['quorum', 'classic-mirrored']).default('quorum'),
-  haPolicyPattern: z.string().min(1).default('^(?!amq\\.).*').describe('Queues the classic-mirrored policy covers'),
+  haPolicyPattern: z
+    .string()
+    // The rabbitmq-cluster agent passes set_policy unquoted: whitespace would split the pattern
+    // into several rabbitmqctl arguments (it does not eval, so other characters are safe).
+    .regex(/^\S+$/, { error: 'must be a regular expression without whitespace' })
+    .min(1)
+    .default('^(?!amq\\.).*')
+    .describe('Queues the classic-mirrored policy covers'),
   netTickTime: z.number().int().min(1).max(600).default(15),
   port: portSchema.default(5672),
   distributionPort: portSchema.default(25672),

@@ -201,7 +201,18 @@ describe(validateClusterSpec.name, () => {
       expectProblem(spec, 'OUT_OF_RANGE', 'galera.clustercheckPort', 'galera.clustercheckPort must be at most 65535.');
     });
 
-    it('rejects a health-check path that would inject HAProxy configuration', () => {
+    it('rejects a mirroring policy pattern that the resource agent would split into several arguments', () => {
+    const spec = validSpec();
+    at(spec, 'rabbitmq').haPolicyPattern = '^ha\\. .*';
+    expectProblem(
+      spec,
+      'INVALID_FORMAT',
+      'rabbitmq.haPolicyPattern',
+      'rabbitmq.haPolicyPattern is "^ha\\\\. .*", which must be a regular expression without whitespace.',
+    );
+  });
+
+  it('rejects a health-check path that would inject HAProxy configuration', () => {
       const spec = validSpec();
       at(spec, 'services', 0).healthCheckPath = '/v3\n  server evil 6.6.6.6:80';
       expectProblem(spec, 'INVALID_FORMAT', 'services[0].healthCheckPath', /must be an absolute URL path without spaces/);

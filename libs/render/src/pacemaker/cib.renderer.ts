@@ -209,7 +209,8 @@ function constraints(configuration: XMLBuilder, spec: ClusterSpec, vips: VipReso
   const el = configuration.ele('constraints');
   fencingLocations(el, spec);
   for (const vip of vips) {
-    // A VIP only where HAProxy runs, and only once it runs: traffic never reaches a closed port.
+    // A VIP only where HAProxy runs. The order is Optional (the Red Hat layout): when both start
+    // together HAProxy starts first, but restarting one HAProxy instance does not restart every VIP.
     el.ele('rsc_colocation', {
       id: `colocation-${vip.id}-with-${CIB_IDS.haproxyClone}`,
       rsc: vip.id,
