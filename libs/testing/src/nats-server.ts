@@ -17,6 +17,8 @@ export interface TestNatsServer {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** Process id of the running nats-server (undefined while stopped). */
+  readonly pid: number | undefined;
   /** Operator mode only. */
   readonly controlPlaneCreds?: NatsCreds;
   /** Operator mode only: seed of a signing key of the application account (mints agent users). */
@@ -170,6 +172,9 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<T
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return child?.pid;
+    },
     controlPlaneCreds: op?.controlPlaneCreds,
     accountSigningSeed: op?.accountSigningSeed,
     accountPublicKey: op?.accountPublicKey,

@@ -276,7 +276,7 @@ describe(AgentStreamService.name, () => {
   it('brings a (re)connecting agent that is behind to the desired revision: Hello issues the command it missed', async () => {
     const spec = labClusterSpec({ addresses: labLoopbackAddresses(3) });
     const behind = (await ds.getRepository(Cluster).save({ tenantId, cloudId, name: `behind-${randomUUID().slice(0, 6)}`, currentRevision: 1 })).id;
-    await ds.getRepository(ClusterRevision).insert({
+    await ds.getRepository(ClusterRevision).save({
       tenantId,
       clusterId: behind,
       revision: 1,

@@ -2,7 +2,7 @@ import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, typ
 import { Redis } from 'ioredis';
 import { CommandSigner, CommandsService, commandStreamConfig, ensureCommandStream, NatsLink } from '@triad/commands';
 import { AgentNatsCredentials, EnrollmentService } from '@triad/enrollment';
-import { createLogger } from '@triad/logging';
+import { createLogger, type Logger } from '@triad/logging';
 import { readConfigFile, SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
 import { DataSource } from 'typeorm';
 import { AgentAuthenticator } from './agent-authenticator';
@@ -14,6 +14,8 @@ import { NodeStateWriter } from './node-state.writer';
 
 /** The fleet's own Redis connection (leases, nonces, sweeper lock). */
 export const FLEET_REDIS = Symbol.for('triad.FleetRedis');
+/** The fleet's logger, at LOG_LEVEL. */
+export const FLEET_LOGGER = Symbol.for('triad.FleetLogger');
 /** The commands side the agent stream reports to (CommandsService of @triad/commands). */
 export const AGENT_COMMANDS = Symbol.for('triad.AgentCommands');
 
@@ -32,6 +34,11 @@ const redisProvider = {
   provide: FLEET_REDIS,
   inject: [SERVER_CONFIG],
   useFactory: (config: ServerConfig) => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, enableOfflineQueue: true }),
+};
+const loggerProvider = {
+  provide: FLEET_LOGGER,
+  inject: [SERVER_CONFIG],
+  useFactory: (config: ServerConfig) => createLogger('fleet', { level: config.LOG_LEVEL }),
 };
 const presenceProvider = {
   provide: NodePresenceStore,
@@ -53,19 +60,19 @@ export class FleetModule implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   static forApi(options: FleetModuleOptions = {}): DynamicModule {
-    const logger = createLogger('fleet');
     return {
       module: FleetModule,
       imports: options.imports ?? [],
       providers: [
         redisProvider,
+        loggerProvider,
         presenceProvider,
         writerProvider,
         { provide: AGENT_COMMANDS, useExisting: options.commands ?? CommandsService },
         {
           provide: EnrollmentService,
-          inject: [DataSource, options.natsLink ?? NatsLink, options.commandSigner ?? CommandSigner, SERVER_CONFIG],
-          useFactory: (ds: DataSource, nats: NatsLink, signer: CommandSigner, config: ServerConfig) =>
+          inject: [DataSource, options.natsLink ?? NatsLink, options.commandSigner ?? CommandSigner, SERVER_CONFIG, FLEET_LOGGER],
+          useFactory: (ds: DataSource, nats: NatsLink, signer: CommandSigner, config: ServerConfig, logger: Logger) =>
             new EnrollmentService(
               ds,
               () => nats.jetstreamManager(),
@@ -88,14 +95,14 @@ export class FleetModule implements OnApplicationBootstrap, BeforeApplicationShu
         },
         {
           provide: AgentStreamService,
-          inject: [DataSource, AgentAuthenticator, NodePresenceStore, NodeStateWriter, AGENT_COMMANDS, SERVER_CONFIG],
-          useFactory: (ds: DataSource, auth: AgentAuthenticator, presence: NodePresenceStore, writer: NodeStateWriter, commands: AgentCommandPort, config: ServerConfig) =>
+          inject: [DataSource, AgentAuthenticator, NodePresenceStore, NodeStateWriter, AGENT_COMMANDS, SERVER_CONFIG, FLEET_LOGGER],
+          useFactory: (ds: DataSource, auth: AgentAuthenticator, presence: NodePresenceStore, writer: NodeStateWriter, commands: AgentCommandPort, config: ServerConfig, logger: Logger) =>
             new AgentStreamService(ds, auth, presence, writer, commands, { heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS }, logger.child({ component: 'agent-stream' })),
         },
         {
           provide: AgentGrpcServer,
-          inject: [EnrollmentService, AgentStreamService, SERVER_CONFIG],
-          useFactory: (enrollment: EnrollmentService, streams: AgentStreamService, config: ServerConfig) =>
+          inject: [EnrollmentService, AgentStreamService, SERVER_CONFIG, FLEET_LOGGER],
+          useFactory: (enrollment: EnrollmentService, streams: AgentStreamService, config: ServerConfig, logger: Logger) =>
             new AgentGrpcServer(enrollment, streams, { bind: config.GRPC_BIND, tls: grpcTls(config) }, logger.child({ component: 'grpc' })),
         },
       ],
@@ -140,13 +147,14 @@ export class LivenessModule implements OnApplicationBootstrap, BeforeApplication
       module: LivenessModule,
       providers: [
         redisProvider,
+        loggerProvider,
         presenceProvider,
         writerProvider,
         {
           provide: LivenessSweeper,
-          inject: [FLEET_REDIS, DataSource, NodePresenceStore, NodeStateWriter, SERVER_CONFIG],
-          useFactory: (redis: Redis, ds: DataSource, presence: NodePresenceStore, writer: NodeStateWriter, config: ServerConfig) =>
-            new LivenessSweeper(redis, ds, presence, writer, { heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS, redisPrefix: config.REDIS_PREFIX }, createLogger('liveness')),
+          inject: [FLEET_REDIS, DataSource, NodePresenceStore, NodeStateWriter, SERVER_CONFIG, FLEET_LOGGER],
+          useFactory: (redis: Redis, ds: DataSource, presence: NodePresenceStore, writer: NodeStateWriter, config: ServerConfig, logger: Logger) =>
+            new LivenessSweeper(redis, ds, presence, writer, { heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS, redisPrefix: config.REDIS_PREFIX }, logger.child({ component: 'liveness' })),
         },
       ],
       exports: [LivenessSweeper, NodePresenceStore],
