@@ -13,6 +13,7 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
     configFile: config.haproxy.configFile,
     masterSocket: config.haproxy.masterSocket,
     statsSocket: config.haproxy.statsSocket,
+    maxconn: config.haproxy.maxconn,
     logger: logger.child({ component: 'haproxy' }),
   });
   return new Agent(config, [haproxy], logger);

@@ -39,8 +39,8 @@ export interface ComponentDriver {
   reload(): Promise<void>;
   /** After a reload: is the component running the new configuration and healthy? */
   check(content: string): Promise<void>;
-  /** Restores the previous file and reloads. */
-  rollback(): Promise<void>;
+  /** Restores the previous file and reloads; resolves with what it did, for the operator. */
+  rollback(): Promise<string>;
   /** Health for heartbeats. */
   probe(): Promise<ComponentHealth>;
 }
@@ -68,11 +68,12 @@ export async function applyArtifact(driver: ComponentDriver, content: string, lo
   } catch (e) {
     const step = e instanceof DriverError ? e.step : 'reload';
     logger.warn({ component: driver.component, step, err: message(e) }, 'new configuration failed; rolling back');
+    let outcome: string;
     try {
-      await driver.rollback();
+      outcome = await driver.rollback();
     } catch (rb) {
       throw new DriverError('rollback', `${message(e)}; rolling back to the previous configuration also failed: ${message(rb)}`);
     }
-    throw new DriverError(step, `${message(e)}; the previous configuration was restored`);
+    throw new DriverError(step, `${message(e)}; ${outcome}`);
   }
 }

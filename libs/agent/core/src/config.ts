@@ -24,6 +24,8 @@ export const agentConfigSchema = z
     TRIAD_HAPROXY_MASTER_SOCKET: optionalPath,
     TRIAD_HAPROXY_STATS_SOCKET: z.string().min(1).default('/run/haproxy/admin.sock'),
     TRIAD_HAPROXY_BIND_ADDRESS: z.string().min(1).optional(),
+    /** Managed mode only: passed as `haproxy -n` when the host's open-file limit is too low for the rendered maxconn. */
+    TRIAD_HAPROXY_MAXCONN: z.coerce.number().int().positive().optional(),
     TRIAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long SIGTERM/SIGINT may take before the agent gives up waiting and exits. */
     TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -44,6 +46,7 @@ export const agentConfigSchema = z
       masterSocket: env.TRIAD_HAPROXY_MASTER_SOCKET ?? join(env.TRIAD_STATE_DIR, 'haproxy-master.sock'),
       statsSocket: env.TRIAD_HAPROXY_STATS_SOCKET,
       bindAddress: env.TRIAD_HAPROXY_BIND_ADDRESS,
+      maxconn: env.TRIAD_HAPROXY_MAXCONN,
     },
   }));
 

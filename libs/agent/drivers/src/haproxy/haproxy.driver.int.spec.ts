@@ -181,7 +181,7 @@ describe(HaproxyDriver.name, () => {
     const frontendPort = await freePort();
     const failure = await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: 1, bind: '192.0.2.1' }), logger).catch((e: unknown) => e);
 
-    expect((failure as DriverError).message).toMatch(/haproxy did not start.*cannot bind socket/);
+    expect((failure as DriverError).message).toMatch(/haproxy did not start.*cannot bind socket.*there was no previous configuration: the new one was removed and haproxy is not running/);
     expect(existsSync(cfg)).toBe(false);
     expect((await driver.probe()).state).toBe('COMPONENT_NOT_CONFIGURED');
   });

@@ -17,6 +17,11 @@ export interface HaproxyDriverOptions {
   logger: Logger;
   /** How long a reload may take to produce a new worker with every frontend open. */
   checkTimeoutMs?: number;
+  /**
+   * Managed mode: `-n` (takes precedence over `maxconn` in the file) for hosts whose open-file limit
+   * is below what the rendered maxconn needs and cannot be raised (containers, labs).
+   */
+  maxconn?: number;
 }
 
 const OUTPUT_LINES_KEPT = 40;
@@ -142,18 +147,19 @@ export class HaproxyDriver implements ComponentDriver {
     }
   }
 
-  async rollback(): Promise<void> {
+  async rollback(): Promise<string> {
     const previous = await readFileIfExists(this.previous);
     if (previous === undefined) {
       // First configuration on this node: there is nothing to go back to, so nothing runs.
       await unlink(this.opts.configFile).catch(() => undefined);
-      if (this.opts.mode === 'managed') await this.stop();
-      else throw new DriverError('rollback', 'there is no previous haproxy configuration to restore');
-      return;
+      if (this.opts.mode === 'external') throw new DriverError('rollback', 'there is no previous haproxy configuration to restore');
+      await this.stop();
+      return 'there was no previous configuration: the new one was removed and haproxy is not running';
     }
     await writeFileAtomic(this.opts.configFile, previous, 0o640);
     await this.reload();
     await this.check(previous);
+    return 'the previous configuration was restored';
   }
 
   async probe(): Promise<ComponentHealth> {
@@ -189,7 +195,9 @@ export class HaproxyDriver implements ComponentDriver {
   private async spawnMaster(): Promise<void> {
     this.output = [];
     this.currentWorker = undefined;
-    const args = ['-W', '-db', '-S', `${this.opts.masterSocket},mode,600`, '-f', this.opts.configFile];
+    const args = ['-W', '-db', '-S', `${this.opts.masterSocket},mode,600`];
+    if (this.opts.maxconn !== undefined) args.push('-n', String(this.opts.maxconn));
+    args.push('-f', this.opts.configFile);
     const child = spawn(this.opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.childExited = new Promise((resolve) => child.once('exit', () => resolve()));
