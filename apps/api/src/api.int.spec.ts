@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bootstrapTenant } from '@triad/auth';
-import { AuditEvent, ClusterRevision, EnrollmentToken, Outbox, hashSecret } from '@triad/db';
+import { AuditEvent, Cluster, ClusterRevision, Command, EnrollmentToken, Node, NodeStatus, Outbox, hashSecret } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { loadServerConfig } from '@triad/server-core';
 import { GraphQLClient, REPO_ROOT, createTestDatabase, freePort, type TestDatabase } from '@triad/testing';
@@ -34,7 +34,7 @@ describe('api GraphQL', () => {
   let owner: GraphQLClient;
   let other: GraphQLClient;
 
-  const count = (entity: typeof ClusterRevision | typeof Outbox | typeof AuditEvent, where: Record<string, unknown> = {}) => ds.getRepository(entity).countBy(where);
+  const count = (entity: typeof ClusterRevision | typeof Outbox | typeof AuditEvent | typeof Command, where: Record<string, unknown> = {}) => ds.getRepository(entity).countBy(where);
 
   async function newCluster(client: GraphQLClient, name: string): Promise<string> {
     const { createCloud } = await client.ok<{ createCloud: { id: string } }>(CREATE_CLOUD, { name: `${name}-cloud` });
@@ -186,6 +186,54 @@ describe('api GraphQL', () => {
       const write = await other.request(UPDATE_SPEC, { clusterId, spec: seedSpec(), expectedRevision: 0 });
       expect(write.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       expect(await count(ClusterRevision, { clusterId })).toBe(0);
+    });
+  });
+
+  describe('planCluster', () => {
+    const PLAN = `query($clusterId: ID!, $spec: JSON!) {
+      planCluster(clusterId: $clusterId, spec: $spec) { currentRevision artifacts { nodeName nodeId artifact change diff } }
+    }`;
+    type Plan = { planCluster: { currentRevision: number; artifacts: { nodeName: string; nodeId: string | null; artifact: string; change: string; diff: string | null }[] } };
+
+    it('shows per-file changes against what each node applied, with diffs, and writes nothing', async () => {
+      const clusterId = await newCluster(owner, 'plan');
+      const { updateClusterSpec } = await owner.ok<{ updateClusterSpec: { revision: { artifactDigests: Record<string, Record<string, string>> } } }>(UPDATE_SPEC, {
+        clusterId,
+        spec: seedSpec(),
+        expectedRevision: 0,
+      });
+      const { tenantId } = await ds.getRepository(Cluster).findOneByOrFail({ id: clusterId });
+      const node = await ds.getRepository(Node).save({
+        tenantId,
+        clusterId,
+        name: 'controller-1',
+        status: NodeStatus.ONLINE,
+        appliedRevision: 1,
+        appliedArtifacts: updateClusterSpec.revision.artifactDigests['controller-1'],
+      });
+      const spec = seedSpec();
+      (spec.services as { vip: string }[])[0]!.vip = '10.20.0.30';
+      const viewer = await tokenWithRole('VIEWER');
+      const before = await Promise.all([count(ClusterRevision), count(Outbox), count(Command), count(AuditEvent)]);
+
+      const { planCluster } = await viewer.ok<Plan>(PLAN, { clusterId, spec });
+      expect(planCluster.currentRevision).toBe(1);
+      const onNode1 = planCluster.artifacts.filter((a) => a.nodeName === 'controller-1');
+      const haproxy = onNode1.find((a) => a.artifact === 'haproxy.cfg');
+      expect(haproxy).toMatchObject({ change: 'CHANGED', nodeId: node.id });
+      expect(haproxy?.diff).toMatch(/^-.*10\.20\.0\.10/m);
+      expect(haproxy?.diff).toMatch(/^\+.*10\.20\.0\.30/m);
+      expect(onNode1.find((a) => a.artifact === 'corosync.conf')).toMatchObject({ change: 'UNCHANGED', diff: null });
+      const onNode2 = planCluster.artifacts.filter((a) => a.nodeName === 'controller-2');
+      expect(onNode2.length).toBeGreaterThan(0);
+      expect(onNode2.every((a) => a.change === 'ADDED' && a.nodeId === null)).toBe(true);
+      expect(await Promise.all([count(ClusterRevision), count(Outbox), count(Command), count(AuditEvent)])).toEqual(before);
+    });
+
+    it('answers BAD_USER_INPUT for an invalid spec', async () => {
+      const clusterId = await newCluster(owner, 'plan-invalid');
+      const r = await owner.request(PLAN, { clusterId, spec: { apiVersion: 'triad.io/v1' } });
+      expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     });
   });
 

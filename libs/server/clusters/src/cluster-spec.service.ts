@@ -27,6 +27,20 @@ function fieldOf(problem: SpecProblem): string {
   return problem.path.startsWith('[') ? `spec${problem.path}` : `spec.${problem.path}`;
 }
 
+/** The validated spec (defaults filled in) and its warnings; BAD_USER_INPUT listing every error. */
+export function validSpecOrThrow(input: unknown): { spec: ClusterSpec; warnings: SpecProblem[] } {
+  const { spec, problems } = validateClusterSpec(input);
+  if (!spec) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    const listed = errors.map((p) => ({ field: fieldOf(p), code: p.code, message: p.message }));
+    throw new ClusterException(`the spec has ${errors.length} problem(s): ${listed.map((p) => `${p.field}: ${p.message}`).join('; ')}`, ClusterExceptionCode.INVALID_SPEC, {
+      field: listed[0]?.field ?? 'spec',
+      problems: listed,
+    });
+  }
+  return { spec, warnings: problems.filter((p) => p.severity === 'warning') };
+}
+
 @Injectable()
 export class ClusterSpecService {
   private readonly clusters: TenantScopedRepository<Cluster>;
@@ -49,15 +63,7 @@ export class ClusterSpecService {
     const cluster = await this.clusters.findById(principal.tenantId, clusterId);
     if (!cluster) throw notFound('cluster', clusterId, 'clusterId');
 
-    const { spec, problems } = validateClusterSpec(input);
-    if (!spec) {
-      const errors = problems.filter((p) => p.severity === 'error');
-      const listed = errors.map((p) => ({ field: fieldOf(p), code: p.code, message: p.message }));
-      throw new ClusterException(`the spec has ${errors.length} problem(s): ${listed.map((p) => `${p.field}: ${p.message}`).join('; ')}`, ClusterExceptionCode.INVALID_SPEC, {
-        field: listed[0]?.field ?? 'spec',
-        problems: listed,
-      });
-    }
+    const { spec, warnings } = validSpecOrThrow(input);
     if (cluster.currentRevision !== expectedRevision) throw stale(expectedRevision, cluster.currentRevision);
 
     const next = expectedRevision + 1;
@@ -85,7 +91,7 @@ export class ClusterSpecService {
           detail: { revision: next, specHash: revision.specHash },
         });
         const updated = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);
-        return { cluster: updated ?? cluster, revision, warnings: problems.filter((p) => p.severity === 'warning') };
+        return { cluster: updated ?? cluster, revision, warnings };
       });
     } catch (e) {
       // Backstop: the (cluster_id, revision) unique index also refuses a second revision N.

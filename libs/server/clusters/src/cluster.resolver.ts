@@ -3,9 +3,10 @@ import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nest
 import { CurrentPrincipal, Roles, type Principal } from '@triad/auth';
 import { ApiTokenRole, type Cluster, type ClusterRevision, type EnrollmentToken, type Node } from '@triad/db';
 import { GraphQLJSON, PageArgs, toConnection, type Connection } from '@triad/server-core';
+import { ClusterPlanService, type ClusterPlan } from './cluster-plan.service';
 import { ClusterSpecService, type SpecUpdate } from './cluster-spec.service';
 import { ClusterService } from './cluster.service';
-import { ClusterConnection, ClusterRevisionConnection, ClusterRevisionType, ClusterType, CreateClusterArgs, EnrollmentTokenConnection, NodeConnection, UpdateClusterSpecArgs, UpdateClusterSpecPayload } from './clusters.types';
+import { ClusterConnection, ClusterPlanType, ClusterRevisionConnection, ClusterRevisionType, ClusterType, CreateClusterArgs, EnrollmentTokenConnection, NodeConnection, UpdateClusterSpecArgs, UpdateClusterSpecPayload } from './clusters.types';
 import { EnrollmentTokenService } from './enrollment-token.service';
 
 const same = <T>(x: T) => x;
@@ -16,6 +17,7 @@ export class ClusterResolver {
     @Inject(ClusterService) private readonly clusterService: ClusterService,
     @Inject(ClusterSpecService) private readonly specService: ClusterSpecService,
     @Inject(EnrollmentTokenService) private readonly enrollmentTokenService: EnrollmentTokenService,
+    @Inject(ClusterPlanService) private readonly planService: ClusterPlanService,
   ) {}
 
   @Query(() => ClusterConnection)
@@ -38,6 +40,11 @@ export class ClusterResolver {
   @Roles(ApiTokenRole.OPERATOR)
   updateClusterSpec(@CurrentPrincipal() principal: Principal, @Args() args: UpdateClusterSpecArgs): Promise<SpecUpdate> {
     return this.specService.update(principal, args.clusterId, args.spec, args.expectedRevision);
+  }
+
+  @Query(() => ClusterPlanType, { description: 'What applying this spec would change on each node, file by file, against what it reports as applied. Changes nothing.' })
+  planCluster(@CurrentPrincipal() principal: Principal, @Args('clusterId', { type: () => ID }) clusterId: string, @Args('spec', { type: () => GraphQLJSON }) spec: unknown): Promise<ClusterPlan> {
+    return this.planService.plan(principal, clusterId, spec);
   }
 
   @ResolveField(() => GraphQLJSON, { nullable: true, description: 'The current desired spec; null before the first one.' })

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CloudResolver } from './cloud.resolver';
 import { CloudService } from './cloud.service';
+import { ClusterPlanService } from './cluster-plan.service';
 import { ClusterSpecService } from './cluster-spec.service';
 import { ClusterResolver } from './cluster.resolver';
 import { ClusterService } from './cluster.service';
@@ -10,8 +11,8 @@ import { NodeResolver } from './node.resolver';
 
 /** Clouds, clusters and their desired-state history, nodes and commands (read), enrollment tokens. */
 @Module({
-  providers: [CloudService, ClusterService, ClusterSpecService, EnrollmentTokenService, CloudResolver, ClusterResolver, NodeResolver, EnrollmentTokenResolver],
-  exports: [CloudService, ClusterService, ClusterSpecService, EnrollmentTokenService],
+  providers: [CloudService, ClusterService, ClusterSpecService, ClusterPlanService, EnrollmentTokenService, CloudResolver, ClusterResolver, NodeResolver, EnrollmentTokenResolver],
+  exports: [CloudService, ClusterService, ClusterSpecService, ClusterPlanService, EnrollmentTokenService],
 })
 export class ClustersModule {}
 

@@ -1,10 +1,12 @@
 import { ArgsType, Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ClusterHealth, CommandStatus, NodeStatus } from '@triad/db';
+import { ArtifactChange } from './cluster-plan.service';
 import { ConnectionType, GraphQLJSON, PageArgs } from '@triad/server-core';
 
 registerEnumType(ClusterHealth, { name: 'ClusterHealth' });
 registerEnumType(NodeStatus, { name: 'NodeStatus' });
 registerEnumType(CommandStatus, { name: 'CommandStatus' });
+registerEnumType(ArtifactChange, { name: 'ArtifactChange' });
 
 // Resolvers return the entities themselves; these classes declare which of their fields the API shows.
 
@@ -144,4 +146,23 @@ export class UpdateClusterSpecArgs {
 export class CommandsArgs extends PageArgs {
   @Field(() => ID, { nullable: true }) nodeId?: string | null;
   @Field(() => ID, { nullable: true }) clusterId?: string | null;
+}
+
+@ObjectType('PlannedArtifact')
+export class PlannedArtifactType {
+  @Field() nodeName!: string;
+  @Field(() => ID, { nullable: true, description: 'null for a node of the spec that has not enrolled.' }) nodeId!: string | null;
+  @Field() artifact!: string;
+  @Field(() => ArtifactChange) change!: ArtifactChange;
+  @Field(() => String, { nullable: true, description: 'Digest the node reports as applied.' }) appliedSha256!: string | null;
+  @Field(() => String, { nullable: true }) desiredSha256!: string | null;
+  @Field(() => String, { nullable: true, description: 'Unified diff applied → desired; null when unchanged or the applied bytes are unknown.' }) diff!: string | null;
+}
+
+@ObjectType('ClusterPlan')
+export class ClusterPlanType {
+  @Field(() => ID) clusterId!: string;
+  @Field(() => Int) currentRevision!: number;
+  @Field(() => [PlannedArtifactType]) artifacts!: PlannedArtifactType[];
+  @Field(() => [SpecWarning]) warnings!: SpecWarning[];
 }

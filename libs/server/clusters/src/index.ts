@@ -4,5 +4,6 @@ export * from './spec-hash';
 export * from './cloud.service';
 export * from './cluster.service';
 export * from './cluster-spec.service';
+export * from './cluster-plan.service';
 export * from './enrollment-token.service';
 export * from './clusters.module';
