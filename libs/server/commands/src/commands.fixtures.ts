@@ -1,8 +1,8 @@
-// Test-only builders (imported by *.int.spec.ts): a tenant with a cluster, enrolled nodes and revisions,
-// written the way updateClusterSpec and enrollment write them.
+// Test support (used by integration tests here and in apps/worker): a tenant with a cluster,
+// enrolled nodes and revisions, written the way updateClusterSpec and enrollment write them.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Cloud, Cluster, ClusterRevision, Node, NodeStatus, Outbox, Tenant, TenantScopedRepository, type ArtifactDigests } from '@triad/db';
-import { labClusterSpec, labLoopbackAddresses } from '@triad/testing';
+import { specNodeNames, type ClusterSpec } from '@triad/spec';
 import type { DataSource } from 'typeorm';
 import { CommandSigner } from './command-signer';
 import { OUTBOX_REVISION_CREATED } from './reconciler';
@@ -18,15 +18,17 @@ export class ClusterFixture {
     private readonly ds: DataSource,
     readonly tenantId: string,
     readonly clusterId: string,
+    /** Makes the spec of each new revision (tests pass `labClusterSpec` from @triad/testing). */
+    private readonly makeSpec: () => ClusterSpec,
     readonly nodeNames: string[],
   ) {}
 
-  /** A tenant, cloud and cluster whose specs name controller-1…3 (no revision yet). */
-  static async create(ds: DataSource): Promise<ClusterFixture> {
+  /** A tenant, cloud and cluster (no revision yet). */
+  static async create(ds: DataSource, makeSpec: () => ClusterSpec): Promise<ClusterFixture> {
     const tenant = await ds.getRepository(Tenant).save({ name: 'fixture', slug: `t-${randomBytes(6).toString('hex')}` });
     const cloud = await new TenantScopedRepository(ds.manager, Cloud).insert(tenant.id, { name: 'cloud' });
     const cluster = await new TenantScopedRepository(ds.manager, Cluster).insert(tenant.id, { cloudId: cloud.id, name: 'cluster' });
-    return new ClusterFixture(ds, tenant.id, cluster.id, ['controller-1', 'controller-2', 'controller-3']);
+    return new ClusterFixture(ds, tenant.id, cluster.id, makeSpec, specNodeNames(makeSpec()));
   }
 
   /** An enrolled node (as enrollment leaves it), unless overridden. */
@@ -52,7 +54,7 @@ export class ClusterFixture {
    * `cluster.revision.created` outbox row in one transaction. Returns the revision number.
    */
   async newRevision(): Promise<number> {
-    const spec = labClusterSpec({ addresses: labLoopbackAddresses(this.nodeNames.length) });
+    const spec = this.makeSpec();
     return this.ds.transaction(async (trx) => {
       const clusters = new TenantScopedRepository(trx, Cluster);
       const cluster = (await clusters.findById(this.tenantId, this.clusterId)) as Cluster;

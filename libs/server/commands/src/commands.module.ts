@@ -1,11 +1,14 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { createLogger } from '@triad/logging';
+import { createLogger, type Logger } from '@triad/logging';
 import { SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
 import { DataSource } from 'typeorm';
 import { CommandSigner } from './command-signer';
 import { CommandsService } from './commands.service';
 import { NatsLink } from './nats-link';
 import { Reconciler } from './reconciler';
+
+/** The commands library's pino logger (level from LOG_LEVEL); bind a `component` with `.child()`. */
+export const COMMANDS_LOGGER = Symbol.for('triad.CommandsLogger');
 
 /**
  * Provides `CommandSigner`, `NatsLink` (connecting in the background, reconnecting forever),
@@ -17,15 +20,15 @@ export class CommandsModule implements OnApplicationShutdown {
   constructor(@Inject(NatsLink) private readonly nats: NatsLink) {}
 
   static forRoot(opts: { natsConnectionName: string }): DynamicModule {
-    const logger = createLogger('commands');
     return {
       module: CommandsModule,
       providers: [
+        { provide: COMMANDS_LOGGER, inject: [SERVER_CONFIG], useFactory: (c: ServerConfig) => createLogger('commands', { level: c.LOG_LEVEL }) },
         { provide: CommandSigner, inject: [SERVER_CONFIG], useFactory: (c: ServerConfig) => CommandSigner.fromFile(c.COMMAND_SIGNING_KEY_FILE) },
         {
           provide: NatsLink,
-          inject: [SERVER_CONFIG],
-          useFactory: (c: ServerConfig) => {
+          inject: [SERVER_CONFIG, COMMANDS_LOGGER],
+          useFactory: (c: ServerConfig, logger: Logger) => {
             const link = new NatsLink({ servers: c.NATS_URL.split(','), credsFile: c.NATS_CREDS_FILE, name: opts.natsConnectionName }, logger.child({ component: 'nats' }));
             link.start().catch(() => undefined); // only rejects when closed before connecting
             return link;
@@ -33,16 +36,16 @@ export class CommandsModule implements OnApplicationShutdown {
         },
         {
           provide: Reconciler,
-          inject: [DataSource, CommandSigner, SERVER_CONFIG],
-          useFactory: (ds: DataSource, signer: CommandSigner, c: ServerConfig) => new Reconciler(ds, signer, { commandTtlMs: c.COMMAND_TTL_MS }, logger.child({ component: 'reconciler' })),
+          inject: [DataSource, CommandSigner, SERVER_CONFIG, COMMANDS_LOGGER],
+          useFactory: (ds: DataSource, signer: CommandSigner, c: ServerConfig, logger: Logger) => new Reconciler(ds, signer, { commandTtlMs: c.COMMAND_TTL_MS }, logger.child({ component: 'reconciler' })),
         },
         {
           provide: CommandsService,
-          inject: [DataSource, Reconciler],
-          useFactory: (ds: DataSource, reconciler: Reconciler) => new CommandsService(ds, reconciler, logger.child({ component: 'command-status' })),
+          inject: [DataSource, Reconciler, COMMANDS_LOGGER],
+          useFactory: (ds: DataSource, reconciler: Reconciler, logger: Logger) => new CommandsService(ds, reconciler, logger.child({ component: 'command-status' })),
         },
       ],
-      exports: [CommandSigner, NatsLink, Reconciler, CommandsService],
+      exports: [CommandSigner, NatsLink, Reconciler, CommandsService, COMMANDS_LOGGER],
     };
   }
 

@@ -1,12 +1,14 @@
 import { AuditEvent, Command, CommandStatus, Node, createDataSource } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import type { CommandState__Output, CommandUpdate__Output } from '@triad/protocol';
-import { createTestDatabase, type TestDatabase } from '@triad/testing';
+import { createTestDatabase, type TestDatabase, labClusterSpec, labLoopbackAddresses } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { ClusterFixture, testSigner } from './commands.fixtures';
 import { CommandsService } from './commands.service';
 import { Reconciler } from './reconciler';
 
+
+const labSpec = () => labClusterSpec({ addresses: labLoopbackAddresses(3) });
 describe(CommandsService.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -30,7 +32,7 @@ describe(CommandsService.name, () => {
 
   /** A cluster with one enrolled node that has a PENDING command for revision 1. */
   async function pendingCommand() {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     await f.newRevision();
     const { issued } = await service.reconcileNode(f.tenantId, node.id);

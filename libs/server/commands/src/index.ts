@@ -4,6 +4,8 @@ export * from './command-status';
 export * from './command-publisher';
 export * from './commands.module';
 export * from './commands.service';
+// Test support: builders for integration tests of this library and of apps/worker.
+export * from './commands.fixtures';
 export * from './nats-link';
 export * from './node-selection';
 export * from './outbox-notify';

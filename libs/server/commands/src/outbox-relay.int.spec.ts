@@ -1,9 +1,8 @@
-import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
 import { Command, Outbox, TenantScopedRepository, createDataSource, type Node } from '@triad/db';
-import { ensureNodeCommandConsumer } from '@triad/enrollment';
 import { createLogger } from '@triad/logging';
 import { COMMAND_STREAM, commandConsumerName, commandSubject, verifyCommand } from '@triad/protocol';
-import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@triad/testing';
+import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer, labClusterSpec, labLoopbackAddresses } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { commandPublishHandler } from './command-publisher';
 import { commandStreamConfig, ensureCommandStream } from './command-stream';
@@ -12,6 +11,8 @@ import { NatsLink } from './nats-link';
 import { OutboxRelay } from './outbox-relay';
 import { OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED, Reconciler, revisionCreatedHandler } from './reconciler';
 
+
+const labSpec = () => labClusterSpec({ addresses: labLoopbackAddresses(3) });
 describe(OutboxRelay.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -49,11 +50,13 @@ describe(OutboxRelay.name, () => {
     await db?.drop();
   });
 
-  /** Enrolls nodes the way enrollment does: a node row and its durable consumer. */
+  /** Enrolled nodes, each with a durable pull consumer on its subject like the one enrollment creates. */
   async function enrolledNodes(f: ClusterFixture, count = 3): Promise<Node[]> {
     const nodes = await f.nodes(count);
     const jsm = await link.jetstreamManager();
-    for (const n of nodes) await ensureNodeCommandConsumer(jsm, f.tenantId, n.id);
+    for (const n of nodes) {
+      await jsm.consumers.add(COMMAND_STREAM, { durable_name: commandConsumerName(n.id), filter_subject: commandSubject(f.tenantId, n.id), ack_policy: AckPolicy.Explicit });
+    }
     return nodes;
   }
 
@@ -75,7 +78,7 @@ describe(OutboxRelay.name, () => {
 
   it('delivers a new revision to every node as a signed command on its own subject, within milliseconds of the commit', async () => {
     await relay.start();
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const nodes = await enrolledNodes(f);
     const latencies: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -99,7 +102,7 @@ describe(OutboxRelay.name, () => {
   });
 
   it('does not deliver a command twice when the worker died between publishing it and marking the row', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await enrolledNodes(f, 1);
     await f.newRevision();
     await reconciler.reconcileCluster(f.tenantId, f.clusterId);
@@ -116,7 +119,7 @@ describe(OutboxRelay.name, () => {
   });
 
   it('keeps commands in the outbox while NATS is down and delivers them when it is back', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const nodes = await enrolledNodes(f, 2);
     await relay.start();
     await nats.down();
@@ -138,7 +141,7 @@ describe(OutboxRelay.name, () => {
   }, 40_000);
 
   it('recreates the command stream when NATS lost it and still delivers', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     await (await link.jetstreamManager()).streams.delete(COMMAND_STREAM);
     await f.newRevision();

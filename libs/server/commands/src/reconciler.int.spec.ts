@@ -1,11 +1,13 @@
 import { Command, CommandStatus, Node, NodeStatus, Outbox, TenantScopedRepository, createDataSource } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { commandSubject, verifyCommand } from '@triad/protocol';
-import { createTestDatabase, type TestDatabase } from '@triad/testing';
+import { createTestDatabase, type TestDatabase, labClusterSpec, labLoopbackAddresses } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { ClusterFixture, testSigner } from './commands.fixtures';
 import { OUTBOX_COMMAND_PUBLISH, Reconciler, type ReconcilerOptions } from './reconciler';
 
+
+const labSpec = () => labClusterSpec({ addresses: labLoopbackAddresses(3) });
 describe(Reconciler.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -27,7 +29,7 @@ describe(Reconciler.name, () => {
   const setStatus = (id: string, status: CommandStatus, extra: Partial<Pick<Command, 'deliveredAt' | 'finishedAt' | 'message'>> = {}) => ds.getRepository(Command).update({ id }, { status, ...extra });
 
   it('issues one signed apply_revision command per node of a new revision, with its outbox row', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const nodes = await f.nodes();
     const revision = await f.newRevision();
 
@@ -51,7 +53,7 @@ describe(Reconciler.name, () => {
   });
 
   it('does not issue a second command while one for the revision is in flight', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     await f.nodes();
     await f.newRevision();
     await reconciler().reconcileCluster(f.tenantId, f.clusterId);
@@ -62,7 +64,7 @@ describe(Reconciler.name, () => {
   });
 
   it('issues exactly one command per node when many reconcilers run at once', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     await f.nodes();
     await f.newRevision();
     await Promise.all(Array.from({ length: 5 }, () => reconciler().reconcileCluster(f.tenantId, f.clusterId)));
@@ -70,7 +72,7 @@ describe(Reconciler.name, () => {
   });
 
   it('gives every new command of a node a strictly higher generation', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     const generations: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -83,7 +85,7 @@ describe(Reconciler.name, () => {
   });
 
   it('sends nothing to decommissioned, not yet enrolled or unreachable nodes, or nodes the spec does not name', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     await f.node('controller-1', { status: NodeStatus.DECOMMISSIONED });
     await f.node('controller-2', { enrolledAt: null });
     await f.node('controller-3', { status: NodeStatus.UNREACHABLE });
@@ -95,7 +97,7 @@ describe(Reconciler.name, () => {
   });
 
   it('sends a reconnecting agent with an old applied revision a new command once the old one expired', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     await f.newRevision();
     const first = await reconciler().reconcileCluster(f.tenantId, f.clusterId);
@@ -109,7 +111,7 @@ describe(Reconciler.name, () => {
   });
 
   it('sends nothing to a reconnecting agent already at the current revision', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     const revision = await f.newRevision();
     await ds.getRepository(Node).update({ id: node.id }, { appliedRevision: revision });
@@ -119,8 +121,8 @@ describe(Reconciler.name, () => {
   });
 
   it('does not reconcile another tenant\'s node', async () => {
-    const f = await ClusterFixture.create(ds);
-    const other = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
+    const other = await ClusterFixture.create(ds, labSpec);
     const [node] = await f.nodes(1);
     await f.newRevision();
     expect((await reconciler().reconcileNode(other.tenantId, node.id)).issued).toEqual([]);
@@ -128,7 +130,7 @@ describe(Reconciler.name, () => {
   });
 
   it('retries a failed revision with backoff and gives up after the maximum attempts', async () => {
-    const f = await ClusterFixture.create(ds);
+    const f = await ClusterFixture.create(ds, labSpec);
     await f.nodes(1);
     await f.newRevision();
     const failNewest = async () => {
@@ -154,10 +156,10 @@ describe(Reconciler.name, () => {
   });
 
   it('lists the clusters whose nodes are behind for the periodic sweep', async () => {
-    const behind = await ClusterFixture.create(ds);
+    const behind = await ClusterFixture.create(ds, labSpec);
     await behind.nodes(1);
     await behind.newRevision();
-    const upToDate = await ClusterFixture.create(ds);
+    const upToDate = await ClusterFixture.create(ds, labSpec);
     const [n] = await upToDate.nodes(1);
     await ds.getRepository(Node).update({ id: n.id }, { appliedRevision: await upToDate.newRevision() });
     const list = await reconciler().clustersBehind();

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './graphql-exception.filter';
 export * from './graphql/json.scalar';
 export * from './graphql/connection';
+export * from './shutdown';
