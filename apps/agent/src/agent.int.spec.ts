@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, get as httpGet, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -29,7 +29,7 @@ import {
 } from '@triad/protocol';
 import { renderHaproxyCfg } from '@triad/render';
 import { validateClusterSpec, type ClusterSpecInput } from '@triad/spec';
-import { freePort, startNatsServer, startTsProcess, waitFor, type TestNatsServer } from '@triad/testing';
+import { freePort, httpGetText, startNatsServer, startTsProcess, waitFor, type TestNatsServer } from '@triad/testing';
 
 jest.setTimeout(60_000);
 
@@ -127,18 +127,6 @@ class RecordingControlPlane {
   updatesFor(commandId: string): CommandUpdate__Output[] {
     return this.updates.filter((u) => u.commandId === commandId);
   }
-}
-
-function httpText(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3_000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(`${res.statusCode} ${body}`));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 describe(Agent.name, () => {
@@ -278,7 +266,7 @@ describe(Agent.name, () => {
     });
     expect(updates.map((u) => `${u.state} ${u.message}`.trim())).toEqual(['COMMAND_RECEIVED', 'COMMAND_RUNNING', 'COMMAND_SUCCEEDED revision 1 applied: haproxy.cfg']);
     expect(updates[2]).toMatchObject({ revision: 1, generation: cmd.generation, artifacts: [{ name: 'haproxy.cfg', sha256: haproxyDigest }] });
-    expect(await httpText(keystonePort)).toBe('200 keystone says hi');
+    expect(await httpGetText(keystonePort)).toBe('200 keystone says hi');
 
     const hb = await waitFor('heartbeat after apply', () => controlPlane.heartbeats.slice().reverse().find((h) => h.appliedRevision === 1));
     expect(hb.appliedArtifacts).toEqual([{ name: 'haproxy.cfg', sha256: haproxyDigest }]);
@@ -326,7 +314,7 @@ describe(Agent.name, () => {
     await publish(signCommand(cmd, commandKey, 'test'));
     const failed = await waitFor('skew failure', () => controlPlane.updatesFor(cmd.id).find((u) => u.state === 'COMMAND_FAILED'));
     expect(failed.message).toMatch(/renderer version skew/);
-    expect(await httpText(keystonePort)).toBe('200 keystone says hi');
+    expect(await httpGetText(keystonePort)).toBe('200 keystone says hi');
   });
 
   it('keeps updates while the control plane is unreachable and delivers them when it is back', async () => {
@@ -349,7 +337,7 @@ describe(Agent.name, () => {
     expect(controlPlane.enrollRequests).toHaveLength(1);
     const hello = await waitFor('hello after restart', () => controlPlane.hellos[hellosBefore]);
     expect(hello).toMatchObject({ appliedRevision: 1, appliedArtifacts: [{ name: 'haproxy.cfg', sha256: haproxyDigest }] });
-    expect(await httpText(keystonePort)).toBe('200 keystone says hi');
+    expect(await httpGetText(keystonePort)).toBe('200 keystone says hi');
   });
 
   it('exits with code 2 saying why when enrollment is refused', async () => {

@@ -7,3 +7,5 @@ export * from './rabbitmq-cluster';
 export * from './lab-spec';
 export * from './database';
 export * from './simulated-agent';
+export * from './http-get';
+export * from './control-plane';

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { createServer, get as httpGet, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyArtifact, DriverError } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
-import { freePort } from '@triad/testing';
+import { freePort, httpGetText } from '@triad/testing';
 import { HaproxyDriver } from './haproxy.driver';
 
 const logger = createLogger('haproxy-driver-test', { level: 'silent' });
@@ -34,19 +34,6 @@ function haproxyConfig(opts: { statsSocket: string; frontendPort: number; backen
     opts.extra ?? '',
     '',
   ].join('\n');
-}
-
-/** One request on its own connection (no keep-alive: a reused idle connection is a client race, not haproxy's). */
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpGet({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3_000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(`${res.statusCode} ${body}`));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 jest.setTimeout(30_000);
@@ -86,7 +73,7 @@ describe(HaproxyDriver.name, () => {
 
     await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: backend.port }), logger);
 
-    expect(await get(frontendPort)).toBe('200 backend-one');
+    expect(await httpGetText(frontendPort)).toBe('200 backend-one');
     const health = await driver.probe();
     expect(health.state).toBe('COMPONENT_OK');
     expect(JSON.parse(health.detailJson ?? '{}').frontends).toEqual([{ name: 'api', status: 'OPEN' }]);
@@ -107,7 +94,7 @@ describe(HaproxyDriver.name, () => {
     expect((failure as DriverError).message).toMatch(/haproxy rejected the configuration: .*\[ALERT\].*balance only supports/);
     expect(readFileSync(cfg, 'utf8')).toBe(good);
     expect(existsSync(`${cfg}.staged`)).toBe(false);
-    expect(await get(frontendPort)).toBe('200 backend-one');
+    expect(await httpGetText(frontendPort)).toBe('200 backend-one');
   });
 
   it('keeps serving across reloads: no request fails while new configurations are applied', async () => {
@@ -123,7 +110,7 @@ describe(HaproxyDriver.name, () => {
     const load = (async () => {
       while (!stop) {
         try {
-          answers.push(await get(frontendPort));
+          answers.push(await httpGetText(frontendPort));
         } catch (e) {
           failures.push(String(e));
         }
@@ -155,7 +142,7 @@ describe(HaproxyDriver.name, () => {
     expect(failure).toBeInstanceOf(DriverError);
     expect((failure as DriverError).message).toMatch(/could not load the new configuration.*cannot bind socket.*previous configuration was restored/);
     expect(readFileSync(cfg, 'utf8')).toBe(good);
-    expect(await get(frontendPort)).toBe('200 backend-one');
+    expect(await httpGetText(frontendPort)).toBe('200 backend-one');
     expect((await driver.probe()).state).toBe('COMPONENT_OK');
   });
 
@@ -174,7 +161,7 @@ describe(HaproxyDriver.name, () => {
     expect((failure as DriverError).message).toMatch(/frontends not open: dark; the previous configuration was restored/);
     expect(readFileSync(cfg, 'utf8')).toBe(good);
     expect(readFileSync(`${cfg}.previous`, 'utf8')).toBe(good);
-    expect(await get(frontendPort)).toBe('200 backend-one');
+    expect(await httpGetText(frontendPort)).toBe('200 backend-one');
   });
 
   it('reports a failed first start and leaves no configuration behind', async () => {
