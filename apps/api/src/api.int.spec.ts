@@ -212,7 +212,9 @@ describe('api GraphQL', () => {
         appliedArtifacts: updateClusterSpec.revision.artifactDigests['controller-1'],
       });
       const spec = seedSpec();
-      (spec.services as { vip: string }[])[0]!.vip = '10.20.0.30';
+      const [keystone] = spec.services as { name: string; vip: string }[];
+      expect(keystone?.vip).toBe('10.20.0.10');
+      Object.assign(keystone ?? {}, { vip: '10.20.0.30' });
       const viewer = await tokenWithRole('VIEWER');
       const before = await Promise.all([count(ClusterRevision), count(Outbox), count(Command), count(AuditEvent)]);
 
