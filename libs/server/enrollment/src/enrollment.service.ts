@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { AuditActorType, AuditEvent, EnrollmentToken, hashSecret, looksLikeSecret, Node, NodeStatus, TenantScopedRepository } from '@triad/db';
+import { AuditActorType, EnrollmentToken, hashSecret, looksLikeSecret, Node, NodeStatus, isUniqueViolation, recordAudit, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import type { Logger } from '@triad/logging';
 import { agentInboxPrefix, COMMAND_STREAM, commandConsumerName, commandSubject, publicKeyFromPem, type EnrollRequest__Output, type EnrollResponse } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -9,7 +9,6 @@ import { ensureNodeCommandConsumer } from './node-command-consumer';
 
 /** Node names follow the spec's node-name rule (`topology.nodes[].name`). */
 const NODE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const PG_UNIQUE_VIOLATION = '23505';
 
 export interface EnrollmentSettings {
   heartbeatIntervalMs: number;
@@ -44,7 +43,12 @@ export class EnrollmentService {
 
   async enroll(request: EnrollRequest__Output): Promise<EnrollResponse> {
     const input = this.validate(request);
-    const { node, created } = await this.dataSource.transaction((trx) => this.createNode(trx, input));
+    // The token names the tenant: this lookup by hash is the one read across tenants. Everything
+    // after it runs under row-level security for that tenant.
+    const tokenHash = hashSecret(input.token);
+    const token = looksLikeSecret('enr', input.token) ? await this.dataSource.getRepository(EnrollmentToken).findOneBy({ tokenHash }) : null;
+    if (!token) throw new EnrollmentRefusedException('TOKEN_UNKNOWN', 'the enrollment token is not known to this control plane');
+    const { node, created } = await tenantTransaction(this.dataSource, token.tenantId, (trx) => this.createNode(trx, token, input));
     const log = this.logger.child({ tenantId: node.tenantId, clusterId: node.clusterId, nodeId: node.id });
 
     // After the commit: NATS is transport. If it fails the agent retries, and the retry with the
@@ -120,10 +124,7 @@ export class EnrollmentService {
     };
   }
 
-  private async createNode(trx: EntityManager, input: ValidRequest): Promise<EnrolledNode> {
-    const tokenHash = hashSecret(input.token);
-    const token = looksLikeSecret('enr', input.token) ? await trx.findOneBy(EnrollmentToken, { tokenHash }) : null;
-    if (!token) throw new EnrollmentRefusedException('TOKEN_UNKNOWN', 'the enrollment token is not known to this control plane');
+  private async createNode(trx: EntityManager, token: EnrollmentToken, input: ValidRequest): Promise<EnrolledNode> {
     const tenantId = token.tenantId;
     const nodes = new TenantScopedRepository<Node>(trx, Node);
     const clusterId = token.clusterId ?? (await this.clusterForCloudToken(trx, token, input.name));
@@ -162,15 +163,13 @@ export class EnrollmentService {
       try {
         node = await nodes.insert(tenantId, values);
       } catch (e) {
-        if ((e as { code?: string }).code === PG_UNIQUE_VIOLATION) {
+        if (isUniqueViolation(e)) {
           throw new EnrollmentRefusedException('NODE_NAME_TAKEN', `node "${input.name}" was enrolled into this cluster at the same moment by another agent`);
         }
         throw e;
       }
     }
-    await new TenantScopedRepository<AuditEvent>(trx, AuditEvent).insert(tenantId, {
-      actorType: AuditActorType.AGENT,
-      actorId: node.id,
+    await recordAudit(trx, tenantId, { type: AuditActorType.AGENT, id: node.id }, {
       action: existing ? 'node.reenrolled' : 'node.enrolled',
       targetType: 'node',
       targetId: node.id,

@@ -1,4 +1,4 @@
-import { assertTenantId, AuditActorType, AuditEvent, Node, NodeStatus, TenantScopedRepository } from '@triad/db';
+import { assertTenantId, Node, NodeStatus, recordAudit, SYSTEM_ACTOR, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { NodeRef } from './node-presence.store';
@@ -26,8 +26,7 @@ export class NodeStateWriter {
    * or undefined when nothing changed.
    */
   async transition(ref: NodeRef, to: NodeStatus, at: Date, detail: Record<string, unknown> = {}): Promise<NodeStatus | undefined> {
-    assertTenantId(ref.tenantId);
-    return this.dataSource.transaction(async (trx) => {
+    return tenantTransaction(this.dataSource, ref.tenantId, async (trx) => {
       const [rows] = (await trx.query(
         `UPDATE nodes n SET status = $3, status_changed_at = $4
            FROM (SELECT id, status AS old FROM nodes WHERE tenant_id = $1 AND id = $2 FOR UPDATE) o
@@ -37,9 +36,7 @@ export class NodeStateWriter {
       )) as [Array<{ old: NodeStatus }>, number];
       const from = rows[0]?.old;
       if (!from) return undefined;
-      await new TenantScopedRepository<AuditEvent>(trx, AuditEvent).insert(ref.tenantId, {
-        actorType: AuditActorType.SYSTEM,
-        actorId: null,
+      await recordAudit(trx, ref.tenantId, SYSTEM_ACTOR, {
         action: 'node.status.changed',
         targetType: 'node',
         targetId: ref.nodeId,
@@ -58,12 +55,12 @@ export class NodeStateWriter {
     if (state.health !== undefined) patch.health = state.health;
     if (state.facts !== undefined) patch.facts = state.facts;
     // jsonb columns typed Record<string, unknown> do not fit TypeORM's deep-partial type; the values are plain JSON.
-    await new TenantScopedRepository<Node>(this.dataSource.manager, Node).update(ref.tenantId, { id: ref.nodeId }, patch as QueryDeepPartialEntity<Node>);
+    await tenantTransaction(this.dataSource, ref.tenantId, (trx) => new TenantScopedRepository<Node>(trx, Node).update(ref.tenantId, { id: ref.nodeId }, patch as QueryDeepPartialEntity<Node>));
   }
 
   /**
    * One statement for every live node: lastHeartbeatAt moves forward, never back. Returns the
-   * number of rows written.
+   * number of rows written. A system path across tenants (the sweeper), so not under RLS.
    */
   async flushLastHeartbeats(beats: Array<NodeRef & { lastSeenMs: number }>): Promise<number> {
     if (beats.length === 0) return 0;
