@@ -67,8 +67,9 @@ describe.each(examples)('example $name', ({ name, spec }) => {
       const cfg = renderNode(spec, node, profile).find((a) => a.name === 'haproxy.cfg');
       const file = join(workDir, `${name}-${node}-haproxy.cfg`);
       await writeFile(file, cfg?.content ?? '');
-      const { stdout } = await run('/usr/sbin/haproxy', ['-c', '-f', file]);
+      const { stdout, stderr } = await run('/usr/sbin/haproxy', ['-c', '-f', file]);
       expect(stdout).toContain('Configuration file is valid');
+      expect(stderr).not.toMatch(/WARNING|ALERT/);
     }
   });
 

@@ -77,6 +77,7 @@ describe(renderHaproxyCfg.name, () => {
         'listen galera',
         '  bind 172.16.2.100:3306',
         '  mode tcp',
+        '  option tcplog',
         '  option tcpka',
         '  option httpchk',
         '  timeout client 90m',

@@ -26,22 +26,25 @@ function globalSection(profile: HostProfile): string {
   ]);
 }
 
-const DEFAULTS = section('defaults', [
-  'mode http',
-  'log global',
-  'option dontlognull',
-  'option redispatch',
-  'retries 3',
-  'maxconn 4096',
-  'timeout http-request 10s',
-  'timeout queue 2m',
-  'timeout connect 10s',
-  'timeout client 2m',
-  'timeout server 2m',
-  'timeout check 10s',
-  // A backend is taken out after 5 failed checks 2 s apart (10 s) and back after 2 good ones.
-  'default-server inter 2s rise 2 fall 5',
-]);
+function defaultsSection(profile: HostProfile): string {
+  return section('defaults', [
+    'mode http',
+    // Without a log target in global, log settings only produce warnings.
+    ...(profile.haproxy.logTarget ? ['log global'] : []),
+    'option dontlognull',
+    'option redispatch',
+    'retries 3',
+    'maxconn 4096',
+    'timeout http-request 10s',
+    'timeout queue 2m',
+    'timeout connect 10s',
+    'timeout client 2m',
+    'timeout server 2m',
+    'timeout check 10s',
+    // A backend is taken out after 5 failed checks 2 s apart (10 s) and back after 2 good ones.
+    'default-server inter 2s rise 2 fall 5',
+  ]);
+}
 
 function serviceListen(spec: ClusterSpec, service: ResolvedService, profile: HostProfile): string {
   const bindAddress = profile.haproxy.bindAddressOverride ?? service.vip;
@@ -50,7 +53,7 @@ function serviceListen(spec: ClusterSpec, service: ResolvedService, profile: Hos
   return section(`listen ${service.name}`, [
     `bind ${endpoint(bindAddress, service.port)}`,
     'mode http',
-    'option httplog',
+    ...(profile.haproxy.logTarget ? ['option httplog'] : []),
     'option forwardfor',
     `balance ${service.balance}`,
     `option httpchk GET ${service.healthCheckPath}`,
@@ -78,6 +81,7 @@ function galeraListen(spec: ClusterSpec, profile: HostProfile): string {
   return section('listen galera', [
     `bind ${endpoint(bindAddress, g.port)}`,
     'mode tcp',
+    ...(profile.haproxy.logTarget ? ['option tcplog'] : []),
     'option tcpka',
     'option httpchk',
     // Long-lived pooled connections of the OpenStack services must not be cut by idle timeouts.
@@ -100,7 +104,7 @@ export function renderHaproxyCfg(
   const parts = [
     renderedByTriad(spec, nodeName, '#'),
     globalSection(profile),
-    DEFAULTS,
+    defaultsSection(profile),
     ...resolveServices(spec).map((s) => serviceListen(spec, s, profile)),
     galeraListen(spec, profile),
   ];
