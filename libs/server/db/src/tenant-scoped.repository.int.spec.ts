@@ -81,6 +81,16 @@ describe(TenantScopedRepository.name, () => {
       expect(await clouds.count(tenantB.id, { name: 'smuggled' })).toBe(0);
     });
 
+    it('covers every table that has a tenant_id column', async () => {
+      const unprotected = (await ds.query(`
+        SELECT c.relname FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+        WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+          AND (NOT c.relrowsecurity OR NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))
+      `)) as { relname: string }[];
+      expect(unprotected.map((r) => r.relname)).toEqual([]);
+    });
+
     it('throws on an empty tenant id before touching the database', async () => {
       await expect(tenantTransaction(ds, '', async () => 1)).rejects.toThrow(TenantScopeError);
     });

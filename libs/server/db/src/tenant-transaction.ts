@@ -12,8 +12,8 @@ export const APP_ROLE = 'triad_app';
 export async function tenantTransaction<T>(dataSource: DataSource, tenantId: string, work: (trx: EntityManager) => Promise<T>): Promise<T> {
   assertTenantId(tenantId);
   return dataSource.transaction(async (trx) => {
-    await trx.query(`SELECT set_config('triad.tenant_id', $1, true)`, [tenantId]);
-    await trx.query(`SET LOCAL ROLE ${APP_ROLE}`);
+    // set_config(…, true) is SET LOCAL: both end with the transaction. One round trip.
+    await trx.query(`SELECT set_config('triad.tenant_id', $1, true), set_config('role', $2, true)`, [tenantId, APP_ROLE]);
     return work(trx);
   });
 }
