@@ -20,6 +20,15 @@ export interface GroupProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * Groups still running. Detached groups would outlive a test process that exits without calling
+ * stop() (a failed assertion before cleanup, process.exit), so they are killed on its way out.
+ */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) signalGroupMember(-pid, 'SIGKILL');
+});
+
 export function spawnGroupProcess(opts: {
   name: string;
   command: string;
@@ -39,6 +48,7 @@ export function spawnGroupProcess(opts: {
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${opts.name}: could not spawn ${opts.command}`);
   const pid = child.pid;
+  liveGroups.add(pid);
   let alive = true;
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
@@ -66,6 +76,7 @@ export function spawnGroupProcess(opts: {
       }
       // The leader is gone; anything it forked into its group goes too.
       signalGroupMember(-pid, 'SIGKILL');
+      liveGroups.delete(pid);
     },
   };
 }
