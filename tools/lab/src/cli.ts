@@ -4,6 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
+import { renderLabClusterFiles, startClusterStack } from './cluster-stack';
+import { labClusterSpec } from './lab-cluster-spec';
 import { DEFAULT_STATE_ROOT } from './lab-state';
 import { Lab, type LabStatus } from './lab';
 
@@ -111,6 +113,17 @@ for (const [verb, description] of [
       console.log(`${verb} ${node}: done`);
     });
 }
+
+program
+  .command('cluster')
+  .description('start Corosync + Pacemaker in every controller from the lab spec, rendered by @triad/render')
+  .option('--resources <set>', 'what Pacemaker manages: none | haproxy-vips', 'none')
+  .action(async (opts: { resources: string }) => {
+    if (opts.resources !== 'none' && opts.resources !== 'haproxy-vips') throw new Error(`--resources: none or haproxy-vips`);
+    const lab = open();
+    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), opts.resources));
+    console.log(`cluster formed in ${(elapsedMs / 1000).toFixed(1)} s: online ${membership.online.join(', ')}; DC ${membership.dc}`);
+  });
 
 program.parseAsync(process.argv).catch((error: Error) => {
   console.error(error.message);

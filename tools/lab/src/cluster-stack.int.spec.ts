@@ -1,5 +1,4 @@
-import { renderNode } from '@triad/render';
-import { cibWithoutResources, clusterMembership, clusterStackFiles, startClusterStack, waitForMembership } from './cluster-stack';
+import { clusterMembership, renderLabClusterFiles, startClusterStack, waitForMembership } from './cluster-stack';
 import { Lab } from './lab';
 import { labClusterSpec } from './lab-cluster-spec';
 
@@ -7,35 +6,54 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Pr
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 250));
   }
   return true;
 }
 
+async function answeringNode(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return ((await res.json()) as { node: string }).node;
+  } catch {
+    return undefined;
+  }
+}
+
 describe(startClusterStack.name, () => {
   const name = 'labpcmk';
+  const keystoneVip = 'http://10.77.213.10:5000/v3';
   let lab: Lab;
 
+  async function vipHolder(resource: string): Promise<string | undefined> {
+    const r = await lab.exec('controller-1', ['/usr/sbin/crm_resource', '--locate', '--resource', resource]);
+    return /running on: (\S+)/.exec(r.stdout)?.[1];
+  }
+
   beforeAll(async () => {
-    lab = await Lab.up({ name, controllers: 3, net: 213, services: [] });
+    lab = await Lab.up({ name, controllers: 3, net: 213 });
   }, 120_000);
 
   afterAll(() => Lab.down(name), 120_000);
 
   it('forms a 3-node Corosync/Pacemaker cluster with a DC from rendered configuration', async () => {
-    const spec = labClusterSpec(lab);
-    const files = Object.fromEntries(
-      lab.controllers.map((c) => {
-        const f = clusterStackFiles(renderNode(spec, c.name));
-        return [c.name, { ...f, 'cib.xml': cibWithoutResources(f['cib.xml'] ?? '') }];
-      }),
-    );
+    const files = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips');
     const { membership, elapsedMs } = await startClusterStack(lab, files, { timeoutMs: 120_000 });
     console.log(`3 nodes online with DC ${membership.dc} ${elapsedMs} ms after corosync started`);
     expect(membership.online.sort()).toEqual(['controller-1', 'controller-2', 'controller-3']);
     expect(membership.quorate).toBe(true);
     expect(membership.dc).toMatch(/^controller-\d$/);
   }, 180_000);
+
+  it('serves keystone on its VIP through the HAProxy clone Pacemaker runs', async () => {
+    const t0 = Date.now();
+    expect(await eventually(async () => (await answeringNode(keystoneVip)) !== undefined, 90_000)).toBe(true);
+    console.log(`keystone VIP answering ${Date.now() - t0} ms after the cluster formed (held by ${await vipHolder('vip-keystone')})`);
+    // HAProxy balances over the stand-ins of every controller.
+    const answered = new Set<string | undefined>();
+    for (let i = 0; i < 12; i++) answered.add(await answeringNode(keystoneVip));
+    expect(answered.size).toBeGreaterThan(1);
+  }, 120_000);
 
   it('a cut controller loses quorum while the other two keep theirs, and rejoins when healed', async () => {
     await lab.cut('controller-3');
@@ -51,4 +69,21 @@ describe(startClusterStack.name, () => {
     console.log(`3 nodes online again ${Date.now() - t1} ms after heal`);
     expect(healed.online).toHaveLength(3);
   }, 180_000);
+
+  it('moves the VIP when the controller holding it is powered off, and takes the controller back', async () => {
+    expect(await eventually(async () => (await vipHolder('vip-keystone')) !== undefined, 60_000)).toBe(true);
+    const holder = (await vipHolder('vip-keystone')) ?? '';
+    const survivor = lab.controllers.find((c) => c.name !== holder)?.name ?? '';
+    await lab.stop(holder);
+    const t0 = Date.now();
+    expect(await eventually(async () => (await answeringNode(keystoneVip)) !== undefined, 90_000)).toBe(true);
+    console.log(`keystone VIP answering again ${Date.now() - t0} ms after ${holder} was powered off`);
+    const newHolder = await lab.exec(survivor, ['/usr/sbin/crm_resource', '--locate', '--resource', 'vip-keystone']);
+    expect(newHolder.stdout).not.toContain(holder);
+
+    await lab.start(holder);
+    const t1 = Date.now();
+    await waitForMembership(lab, survivor, 3, 90_000);
+    console.log(`${holder} back in the cluster ${Date.now() - t1} ms after start`);
+  }, 240_000);
 });

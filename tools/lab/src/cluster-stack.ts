@@ -5,15 +5,26 @@
  */
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Artifact } from '@triad/render';
+import { renderNode, type Artifact } from '@triad/render';
+import type { ClusterSpec } from '@triad/spec';
 import type { Lab } from './lab';
+import { LAB_HOST_PROFILE } from './lab-cluster-spec';
 
 /** The files one controller's cluster layer starts from. */
 export interface ClusterStackFiles {
   'corosync.conf': string;
   /** Seeds /var/lib/pacemaker/cib/cib.xml when the controller has no CIB yet (first start). */
   'cib.xml'?: string;
+  /** /etc/haproxy/haproxy.cfg, which the CIB's haproxy resource (ocf:heartbeat:anything) runs. */
+  'haproxy.cfg'?: string;
 }
+
+/**
+ * What Pacemaker manages in the lab: nothing (the cluster only forms), or the VIPs and the HAProxy
+ * clone in front of the stand-in APIs. Galera and RabbitMQ resources are left out until the lab
+ * prepares their data directories, users and cookies (docs/lab.md).
+ */
+export type LabResources = 'none' | 'haproxy-vips';
 
 export interface ClusterMembership {
   dc?: string;
@@ -31,12 +42,14 @@ export interface ClusterStackStarted {
 const PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** corosync.conf and cib.xml out of a node's rendered artifacts. */
+/** corosync.conf, cib.xml and haproxy.cfg out of a node's rendered artifacts. */
 export function clusterStackFiles(artifacts: Artifact[]): ClusterStackFiles {
-  const corosync = artifacts.find((a) => a.name === 'corosync.conf');
-  if (!corosync) throw new Error('no corosync.conf among the rendered artifacts');
-  const cib = artifacts.find((a) => a.name === 'cib.xml');
-  return { 'corosync.conf': corosync.content, ...(cib ? { 'cib.xml': cib.content } : {}) };
+  const content = (name: Artifact['name']) => artifacts.find((a) => a.name === name)?.content;
+  const corosync = content('corosync.conf');
+  if (corosync === undefined) throw new Error('no corosync.conf among the rendered artifacts');
+  const cib = content('cib.xml');
+  const haproxy = content('haproxy.cfg');
+  return { 'corosync.conf': corosync, ...(cib !== undefined ? { 'cib.xml': cib } : {}), ...(haproxy !== undefined ? { 'haproxy.cfg': haproxy } : {}) };
 }
 
 /** A CIB keeping only cluster options and nodes: the cluster forms without managing anything. */
@@ -45,6 +58,46 @@ export function cibWithoutResources(cibXml: string): string {
     .replace(/<resources>[\s\S]*?<\/resources>/, '<resources/>')
     .replace(/<constraints>[\s\S]*?<\/constraints>/, '<constraints/>')
     .replace(/<fencing-topology>[\s\S]*?<\/fencing-topology>/, '');
+}
+
+/** A CIB without the given top-level clones and every constraint that names them. */
+export function cibWithoutClones(cibXml: string, cloneIds: string[]): string {
+  let xml = cibXml;
+  for (const id of cloneIds) {
+    xml = xml
+      .replace(new RegExp(`\\s*<clone id="${id}">[\\s\\S]*?</clone>`), '')
+      .replace(new RegExp(`\\s*<rsc_[a-z_]+ [^>]*"${id}"[^>]*/>`, 'g'), '');
+  }
+  return xml;
+}
+
+/**
+ * HAProxy needs about two descriptors per connection and refuses to start when `maxconn` in
+ * `global` exceeds what the open-files limit allows (this machine: 20000, while the rendered
+ * production value needs ~41000). The lab lowers it; everything else stays as rendered.
+ */
+export function haproxyCfgForLab(cfg: string, maxconn = 4096): string {
+  return cfg.replace(/^(global\n(?:[ \t].*\n)*?[ \t]+maxconn )\d+/m, `$1${maxconn}`);
+}
+
+/** Each controller's files for `startClusterStack`, rendered by @triad/render from `spec`. */
+export function renderLabClusterFiles(lab: Lab, spec: ClusterSpec, resources: LabResources = 'none'): Record<string, ClusterStackFiles> {
+  return Object.fromEntries(
+    lab.controllers.map((c) => {
+      const files = clusterStackFiles(renderNode(spec, c.name, LAB_HOST_PROFILE));
+      const cib = files['cib.xml'] ?? '';
+      return [
+        c.name,
+        resources === 'none'
+          ? { 'corosync.conf': files['corosync.conf'], 'cib.xml': cibWithoutResources(cib) }
+          : {
+              ...files,
+              'cib.xml': cibWithoutClones(cib, ['galera-clone', 'rabbitmq-clone']),
+              ...(files['haproxy.cfg'] !== undefined ? { 'haproxy.cfg': haproxyCfgForLab(files['haproxy.cfg']) } : {}),
+            },
+      ];
+    }),
+  );
 }
 
 function userIds(user: string): { uid: number; gid: number } {
@@ -62,7 +115,9 @@ export async function clusterMembership(lab: Lab, node: string): Promise<Cluster
   if (!r.stdout.includes('<nodes>')) return undefined;
   const dcTag = /<current_dc [^>]*>/.exec(r.stdout)?.[0] ?? '';
   const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
-  const nodes = [...r.stdout.matchAll(/<node name="[^"]*"[^>]*>/g)].map(([tag]) => ({ name: attr(tag, 'name') ?? '', online: attr(tag, 'online') === 'true' }));
+  // Only the <nodes> section: resources list the nodes they run on with the same tag.
+  const nodesSection = /<nodes>([\s\S]*?)<\/nodes>/.exec(r.stdout)?.[1] ?? '';
+  const nodes = [...nodesSection.matchAll(/<node name="[^"]*"[^>]*>/g)].map(([tag]) => ({ name: attr(tag, 'name') ?? '', online: attr(tag, 'online') === 'true' }));
   return {
     dc: attr(dcTag, 'present') === 'true' ? attr(dcTag, 'name') : undefined,
     quorate: attr(dcTag, 'with_quorum') === 'true',
@@ -98,6 +153,7 @@ export async function startClusterStack(lab: Lab, files: Record<string, ClusterS
     if (!f) continue;
     // The anchor bind-mounts these directories over /etc/corosync and /var/lib/pacemaker.
     writeFileSync(join(c.dir, 'root/etc/corosync/corosync.conf'), f['corosync.conf']);
+    if (f['haproxy.cfg'] !== undefined) writeFileSync(join(c.dir, 'root/etc/haproxy/haproxy.cfg'), f['haproxy.cfg']);
     const cib = join(c.dir, 'root/var/lib/pacemaker/cib/cib.xml');
     if (f['cib.xml'] && !existsSync(cib)) {
       writeFileSync(cib, f['cib.xml'], { mode: 0o600 });

@@ -1,5 +1,15 @@
+import { DEFAULT_HOST_PROFILE, type HostProfile } from '@triad/render';
 import { validateClusterSpec, type ClusterSpec, type ClusterSpecInput } from '@triad/spec';
 import type { Lab } from './lab';
+
+/**
+ * The default paths work in a lab controller (the anchor mounts per-node directories over them);
+ * only syslog is missing, so HAProxy logs nothing.
+ */
+export const LAB_HOST_PROFILE: HostProfile = {
+  ...DEFAULT_HOST_PROFILE,
+  haproxy: { ...DEFAULT_HOST_PROFILE.haproxy, logTarget: undefined },
+};
 
 /**
  * A ClusterSpec for a lab: its controllers as nodes (both networks on the lab subnet, VIPs from

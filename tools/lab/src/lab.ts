@@ -229,7 +229,8 @@ export class Lab {
     await stopProcesses(processesMentioning(`${dir}/`), timeoutMs);
     for (const ns of namespaces) await run('ip', ['netns', 'delete', ns]);
     const gatewayLink = state?.gatewayLink ?? `${name}-gw`;
-    if ((await run('ip', ['link', 'show', gatewayLink])).code === 0) await mustRun('ip', ['link', 'delete', gatewayLink]);
+    // Usually gone with the switch namespace already (a veth pair dies with either end).
+    await run('ip', ['link', 'delete', gatewayLink]);
     rmSync(dir, { recursive: true, force: true });
 
     const left: string[] = [
