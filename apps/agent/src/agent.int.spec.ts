@@ -164,8 +164,8 @@ describe(Agent.name, () => {
     await jetstream(nc).publish(commandSubject(tenantId, nodeId), JSON.stringify(wire), { msgID: randomUUID() });
   }
 
-  function startAgent(env: Record<string, string> = {}): Promise<void> {
-    config = loadAgentConfig({
+  function agentEnv(): Record<string, string> {
+    return {
       TRIAD_CONTROL_PLANE: `127.0.0.1:${controlPlane.port}`,
       TRIAD_STATE_DIR: join(dir, 'state'),
       TRIAD_NODE_NAME: 'controller-1',
@@ -175,8 +175,11 @@ describe(Agent.name, () => {
       TRIAD_HAPROXY_BIND_ADDRESS: '127.0.0.1',
       // The rendered maxconn needs more open files than this machine allows.
       TRIAD_HAPROXY_MAXCONN: '4000',
-      ...env,
-    });
+    };
+  }
+
+  function startAgent(env: Record<string, string> = {}): Promise<void> {
+    config = loadAgentConfig({ ...agentEnv(), ...env });
     const haproxy = new HaproxyDriver({ ...config.haproxy, logger, checkTimeoutMs: 5_000 });
     agent = new Agent(config, [haproxy], logger);
     return agent.start();
@@ -338,6 +341,22 @@ describe(Agent.name, () => {
     const hello = await waitFor('hello after restart', () => controlPlane.hellos[hellosBefore]);
     expect(hello).toMatchObject({ appliedRevision: 1, appliedArtifacts: [{ name: 'haproxy.cfg', sha256: haproxyDigest }] });
     expect(await httpGetText(keystonePort)).toBe('200 keystone says hi');
+  });
+
+  it('runs as a process, and on SIGTERM stops its haproxy and exits 0', async () => {
+    await agent.stop();
+    await expect(httpGetText(keystonePort)).rejects.toThrow(/ECONNREFUSED/);
+    const hellosBefore = controlPlane.hellos.length;
+    const proc = startTsProcess({ name: 'agent', entry: 'apps/agent/src/main.ts', logFile: join(dir, 'agent-process.log'), env: agentEnv() });
+    try {
+      await waitFor('hello from the agent process', () => controlPlane.hellos.length > hellosBefore, 30_000);
+      await waitFor('haproxy of the agent process serving', () => httpGetText(keystonePort).catch(() => undefined), 10_000);
+      expect(await proc.stop('SIGTERM', 15_000)).toBe(0);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
+    await expect(httpGetText(keystonePort)).rejects.toThrow(/ECONNREFUSED/);
+    expect(proc.log()).toContain('"msg":"agent stopped"');
   });
 
   it('exits with code 2 saying why when enrollment is refused', async () => {

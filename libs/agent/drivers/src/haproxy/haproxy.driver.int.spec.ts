@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyArtifact, DriverError } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
-import { freePort, httpGetText } from '@triad/testing';
+import { freePort, httpGetText, waitFor } from '@triad/testing';
 import { HaproxyDriver } from './haproxy.driver';
 
 const logger = createLogger('haproxy-driver-test', { level: 'silent' });
@@ -171,5 +172,32 @@ describe(HaproxyDriver.name, () => {
     expect((failure as DriverError).message).toMatch(/haproxy did not start.*cannot bind socket.*there was no previous configuration: the new one was removed and haproxy is not running/);
     expect(existsSync(cfg)).toBe(false);
     expect((await driver.probe()).state).toBe('COMPONENT_NOT_CONFIGURED');
+  });
+
+  it('in external mode reloads a haproxy someone else runs, and leaves it running when the agent stops', async () => {
+    const one = await startBackend('backend-one');
+    const two = await startBackend('backend-two');
+    backends.push(one.server, two.server);
+    const frontendPort = await freePort();
+    const masterSocket = join(dir, 'external-master.sock');
+    writeFileSync(cfg, haproxyConfig({ statsSocket, frontendPort, backendPort: one.port }));
+    const external = spawn('/usr/sbin/haproxy', ['-W', '-db', '-S', `${masterSocket},mode,600`, '-f', cfg], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => external.once('exit', resolve));
+    try {
+      await waitFor('external haproxy serving', () => httpGetText(frontendPort).catch(() => undefined), 10_000);
+      const agentSide = new HaproxyDriver({ mode: 'external', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket, statsSocket, logger, checkTimeoutMs: 3_000 });
+      await agentSide.start();
+
+      await applyArtifact(agentSide, haproxyConfig({ statsSocket, frontendPort, backendPort: two.port }), logger);
+      expect(await httpGetText(frontendPort)).toBe('200 backend-two');
+      expect((await agentSide.probe()).state).toBe('COMPONENT_OK');
+
+      await agentSide.stop();
+      expect(external.exitCode).toBeNull();
+      expect(await httpGetText(frontendPort)).toBe('200 backend-two');
+    } finally {
+      external.kill('SIGTERM');
+      await exited;
+    }
   });
 });
