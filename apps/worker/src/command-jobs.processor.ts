@@ -13,9 +13,6 @@ export const JOB = {
   expireCommands: 'expire-commands',
 } as const;
 
-export const RECONCILE_SWEEP_EVERY_MS = 30_000;
-export const EXPIRE_COMMANDS_EVERY_MS = 10_000;
-
 interface ReconcileClusterData {
   tenantId: string;
   clusterId: string;
@@ -72,10 +69,10 @@ export class CommandJobsProcessor extends WorkerHost {
     this.logger.error({ err, job: job?.name, jobId: job?.id }, 'job failed');
   }
 
-  /** Idempotent: every replica upserts the same schedulers at start. */
-  async schedule(): Promise<void> {
+  /** Idempotent: every replica upserts the same schedulers at start (the last one's intervals win). */
+  async schedule(intervals: { reconcileSweepMs: number; commandExpiryMs: number }): Promise<void> {
     const keep = { removeOnComplete: 100, removeOnFail: 100 };
-    await this.queue.upsertJobScheduler(JOB.reconcileSweep, { every: RECONCILE_SWEEP_EVERY_MS }, { name: JOB.reconcileSweep, opts: keep });
-    await this.queue.upsertJobScheduler(JOB.expireCommands, { every: EXPIRE_COMMANDS_EVERY_MS }, { name: JOB.expireCommands, opts: keep });
+    await this.queue.upsertJobScheduler(JOB.reconcileSweep, { every: intervals.reconcileSweepMs }, { name: JOB.reconcileSweep, opts: keep });
+    await this.queue.upsertJobScheduler(JOB.expireCommands, { every: intervals.commandExpiryMs }, { name: JOB.expireCommands, opts: keep });
   }
 }

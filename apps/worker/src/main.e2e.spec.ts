@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ClusterFixture } from '@triad/commands';
-import { createDataSource, Outbox } from '@triad/db';
+import { Command, CommandStatus, createDataSource, Outbox, type Node } from '@triad/db';
 import { COMMAND_STREAM, commandConsumerName, commandSubject, publicKeyFromPem, verifyCommand } from '@triad/protocol';
 import {
   createTestDatabase,
@@ -51,6 +51,8 @@ describe('worker process', () => {
         NATS_URL: nats.url,
         COMMAND_SIGNING_KEY_FILE: keyFile,
         LOG_LEVEL: 'debug',
+        RECONCILE_SWEEP_INTERVAL_MS: '1000',
+        COMMAND_EXPIRY_INTERVAL_MS: '1000',
       },
       logFile: join(dir, 'worker.log'),
     });
@@ -70,25 +72,49 @@ describe('worker process', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('turns a new revision into a signed command for every node on NATS', async () => {
-    const f = await ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));
-    const nodes = await f.nodes();
-    // The worker created the stream at start; consumers as enrollment creates them.
+  const publicKey = publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+
+  /** Nodes with durable consumers like enrollment creates (the worker created the stream at start). */
+  async function enrolledNodes(f: ClusterFixture, count?: number): Promise<Node[]> {
+    const nodes = await f.nodes(count);
     const jsm = await jetstreamManager(nc);
     for (const n of nodes) {
       await jsm.consumers.add(COMMAND_STREAM, { durable_name: commandConsumerName(n.id), filter_subject: commandSubject(f.tenantId, n.id), ack_policy: AckPolicy.Explicit });
     }
+    return nodes;
+  }
+
+  /** The next command the node's agent would read, verified. */
+  async function nextCommand(f: ClusterFixture, node: Node) {
+    const consumer = await jetstream(nc).consumers.get(COMMAND_STREAM, commandConsumerName(node.id));
+    const msg = await consumer.next({ expires: 10_000 });
+    if (!msg) throw new Error(`no command reached ${node.name}\n${worker?.log()}`);
+    msg.ack();
+    return verifyCommand(msg.json(), publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
+  }
+
+  const newCluster = () => ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));
+
+  it('turns a new revision into a signed command for every node on NATS', async () => {
+    const f = await newCluster();
+    const nodes = await enrolledNodes(f);
     const revision = await f.newRevision();
-    const publicKey = publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    for (const node of nodes) {
-      const consumer = await jetstream(nc).consumers.get(COMMAND_STREAM, commandConsumerName(node.id));
-      const msg = await consumer.next({ expires: 10_000 });
-      if (!msg) throw new Error(`no command reached ${node.name}\n${worker?.log()}`);
-      msg.ack();
-      const cmd = verifyCommand(msg.json(), publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
-      expect(cmd.params).toMatchObject({ revision, nodeName: node.name });
-    }
+    for (const node of nodes) expect((await nextCommand(f, node)).params).toMatchObject({ revision, nodeName: node.name });
     await waitFor('outbox drained', async () => (await ds.getRepository(Outbox).countBy({ publishedAt: IsNull() })) === 0, 10_000);
+  }, 60_000);
+
+  it('expires a command nobody answered and the periodic sweep sends the node a new one', async () => {
+    const f = await newCluster();
+    const [node] = await enrolledNodes(f, 1);
+    await f.newRevision();
+    const first = await nextCommand(f, node);
+    // The agent never reports back; let the command run out.
+    await ds.getRepository(Command).update({ id: first.id }, { expiresAt: new Date(Date.now() - 1) });
+    await waitFor('command EXPIRED', async () => (await ds.getRepository(Command).findOneByOrFail({ id: first.id })).status === CommandStatus.EXPIRED, 15_000, 200);
+    const second = await nextCommand(f, node);
+    expect(second.id).not.toBe(first.id);
+    expect(second.generation).toBeGreaterThan(first.generation);
+    expect(second.params.revision).toBe(first.params.revision);
   }, 60_000);
 
   it('stops cleanly on SIGTERM, saying so', async () => {

@@ -48,6 +48,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(NatsLink) private readonly nats: NatsLink,
     @Inject(CommandJobsProcessor) private readonly jobs: CommandJobsProcessor,
+    @Inject(SERVER_CONFIG) private readonly config: ServerConfig,
   ) {
     this.logger = commandsLogger.child({ component: 'worker' });
   }
@@ -90,7 +91,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       await ensureCommandStream(await this.nats.jetstreamManager(), commandStreamConfig());
       this.relay.wake();
     });
-    await this.jobs.schedule();
+    await this.jobs.schedule({ reconcileSweepMs: this.config.RECONCILE_SWEEP_INTERVAL_MS, commandExpiryMs: this.config.COMMAND_EXPIRY_INTERVAL_MS });
     await this.relay.start();
     this.logger.info('worker started');
   }

@@ -110,6 +110,8 @@ export class OutboxRelay {
   private async handleRow(trx: EntityManager, row: Outbox): Promise<void> {
     const log = this.logger.child({ outboxId: row.id, kind: row.kind, tenantId: row.tenantId, aggregateId: row.aggregateId });
     const handler = this.handlers[row.kind] as OutboxHandler;
+    // NATS dropped during the batch: leave the row as it is (no attempt counted) for after the reconnect.
+    if (handler.needsNats && !this.natsConnected()) return;
     try {
       const result = await handler.handle(row);
       await trx.update(Outbox, { id: row.id }, { publishedAt: () => 'now()', lastError: result?.note ?? null });

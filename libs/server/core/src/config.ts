@@ -35,6 +35,10 @@ export const serverConfigSchema = z
     GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
     HEARTBEAT_INTERVAL_MS: intFromEnv(5000),
     COMMAND_TTL_MS: intFromEnv(600_000),
+    /** Worker: how often the safety-net sweep reconciles clusters whose nodes are behind. */
+    RECONCILE_SWEEP_INTERVAL_MS: intFromEnv(30_000),
+    /** Worker: how often commands past their expiry are marked EXPIRED. */
+    COMMAND_EXPIRY_INTERVAL_MS: intFromEnv(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => ({
