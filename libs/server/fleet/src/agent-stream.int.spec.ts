@@ -47,6 +47,8 @@ describe(AgentStreamService.name, () => {
   let presence: NodePresenceStore;
   let writer: NodeStateWriter;
   let sweeper: LivenessSweeper;
+  let enrollment: EnrollmentService;
+  let commands: CommandsService;
   let tenantId: string;
   let clusterId: string;
   let cloudId: string;
@@ -90,8 +92,8 @@ describe(AgentStreamService.name, () => {
     presence = new NodePresenceStore(redis, prefix);
     writer = new NodeStateWriter(ds);
     const signer = CommandSigner.fromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    const commands = new CommandsService(ds, new Reconciler(ds, signer, { commandTtlMs: 60_000 }, silent), silent);
-    const enrollment = new EnrollmentService(
+    commands = new CommandsService(ds, new Reconciler(ds, signer, { commandTtlMs: 60_000 }, silent), silent);
+    enrollment = new EnrollmentService(
       ds,
       async () => jsm,
       { heartbeatIntervalMs: INTERVAL_MS, natsAgentServers: [nats.url], commandSigningPublicKeyPem: signer.publicKeyPem, ensureCommandStream: (m) => ensureCommandStream(m, commandStreamConfig()) },
@@ -309,5 +311,31 @@ describe(AgentStreamService.name, () => {
     await again.send({ commandUpdate: { commandId: cmd.id, state: 'COMMAND_SUCCEEDED', revision: 1, generation: cmd.generation, atMs: Date.now(), artifacts: [{ name: 'haproxy.cfg', sha256: 'a'.repeat(64) }] } });
     await waitFor('command succeeded', async () => (await ds.getRepository(Command).findOneByOrFail({ id: cmd.id })).status === CommandStatus.SUCCEEDED);
     expect((await node(agent.nodeId)).appliedRevision).toBe(1);
+
+    // The heartbeat is the truth about what is applied: an agent that went back to revision 0 says so.
+    await again.heartbeat(1, { appliedRevision: 0 });
+    await waitFor('rollback recorded', async () => (await node(agent.nodeId)).appliedRevision === 0);
+  });
+
+  it('on shutdown ends open streams with UNAVAILABLE so agents reconnect elsewhere, and stops', async () => {
+    const agent = await enrolled();
+    const other = new AgentGrpcServer(
+      enrollment,
+      new AgentStreamService(ds, new AgentAuthenticator(ds, redis, prefix), presence, writer, commands, { heartbeatIntervalMs: INTERVAL_MS }, silent),
+      { bind: '127.0.0.1:0', shutdownGraceMs: 2_000 },
+      silent,
+    );
+    const otherClient = agentServiceClient(`127.0.0.1:${await other.start()}`);
+    try {
+      const s = new SimulatedAgentStream(otherClient, SimulatedAgentStream.metadata(agent.nodeId, agent.privateKey));
+      await s.hello();
+      await s.next('settings');
+      const started = Date.now();
+      await other.stop();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await s.ended).toMatchObject({ code: grpc.status.UNAVAILABLE });
+    } finally {
+      otherClient.close();
+    }
   });
 });

@@ -164,7 +164,7 @@ export class AgentStreamService {
       throw new ProtocolViolation(`first message must be hello, got ${msg.body ?? 'nothing'}`);
     }
     if (msg.heartbeat) await this.onHeartbeat(msg.heartbeat, ref, known);
-    else if (msg.commandUpdate) await this.commands.recordUpdate(ref.tenantId, ref.nodeId, msg.commandUpdate);
+    else if (msg.commandUpdate) await this.onCommandUpdate(msg.commandUpdate, ref, known);
     return true;
   }
 
@@ -181,6 +181,19 @@ export class AgentStreamService {
     call.write({ desired: { revision: cluster?.currentRevision ?? 0 } });
     // Level-triggered: whatever the agent missed while away is re-sent from Postgres.
     await this.commands.reconcileNode(ref.tenantId, ref.nodeId);
+  }
+
+  private async onCommandUpdate(update: CommandUpdate__Output, ref: NodeRef, known: KnownState): Promise<void> {
+    await this.commands.recordUpdate(ref.tenantId, ref.nodeId, update);
+    if (update.state === 'COMMAND_SUCCEEDED') {
+      // The commands side records the applied revision itself; re-read it so the next heartbeat
+      // is compared with what Postgres now says (a later rollback must still be written).
+      const row = await new TenantScopedRepository<Node>(this.dataSource.manager, Node).findById(ref.tenantId, ref.nodeId);
+      if (row) {
+        known.appliedRevision = row.appliedRevision;
+        known.artifactsKey = artifactsKey(row.appliedArtifacts ?? {});
+      }
+    }
   }
 
   private async onHeartbeat(hb: Heartbeat__Output, ref: NodeRef, known: KnownState): Promise<void> {
