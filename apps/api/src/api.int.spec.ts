@@ -123,6 +123,26 @@ describe('api GraphQL', () => {
     });
   });
 
+  describe('clouds and clusters', () => {
+    it('answers CONFLICT for a cloud name the tenant already uses, but another tenant may use it', async () => {
+      await owner.ok(CREATE_CLOUD, { name: 'shared-name' });
+      expect((await owner.request(CREATE_CLOUD, { name: 'shared-name' })).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'name' });
+      await other.ok(CREATE_CLOUD, { name: 'shared-name' });
+    });
+
+    it('answers BAD_USER_INPUT for a cluster name that could not be an id', async () => {
+      const { createCloud } = await owner.ok<{ createCloud: { id: string } }>(CREATE_CLOUD, { name: 'names' });
+      const r = await owner.request(CREATE_CLUSTER, { cloudId: createCloud.id, name: '../Prod Cluster' });
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    });
+
+    it("answers NOT_FOUND on cloudId when creating a cluster in another tenant's cloud", async () => {
+      const { createCloud } = await other.ok<{ createCloud: { id: string } }>(CREATE_CLOUD, { name: 'globex-only' });
+      const r = await owner.request(CREATE_CLUSTER, { cloudId: createCloud.id, name: 'sneaky' });
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'cloudId' });
+    });
+  });
+
   describe('updateClusterSpec', () => {
     it('stores the revision, moves the cluster, and writes outbox + audit in one go', async () => {
       const clusterId = await newCluster(owner, 'prod');

@@ -40,6 +40,12 @@ export class ApiTokenService {
   }
 
   async create(principal: Principal, input: { name: string; role: ApiTokenRole; expiresAt?: Date | null }): Promise<IssuedApiToken> {
+    if (input.name.trim() === '' || input.name.length > 200) {
+      throw new AuthException('name must be 1 to 200 characters and not blank', AuthExceptionCode.INVALID_ARGUMENT, { field: 'name' });
+    }
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      throw new AuthException('expiresAt must be in the future', AuthExceptionCode.INVALID_ARGUMENT, { field: 'expiresAt' });
+    }
     if (!roleAtLeast(principal.role, input.role)) {
       throw new AuthException(`a ${principal.role} token cannot create a ${input.role} token`, AuthExceptionCode.ROLE_ABOVE_OWN, { field: 'role' });
     }

@@ -8,6 +8,7 @@ export enum AuthExceptionCode {
   API_TOKEN_NOT_FOUND = 'API_TOKEN_NOT_FOUND',
   TENANT_SLUG_TAKEN = 'TENANT_SLUG_TAKEN',
   TENANT_NOT_FOUND = 'TENANT_NOT_FOUND',
+  INVALID_ARGUMENT = 'INVALID_ARGUMENT',
 }
 
 export const AuthException = defineException<AuthExceptionCode>('AuthException', {
@@ -18,5 +19,6 @@ export const AuthException = defineException<AuthExceptionCode>('AuthException',
   [AuthExceptionCode.API_TOKEN_NOT_FOUND]: ErrorKind.NOT_FOUND,
   [AuthExceptionCode.TENANT_SLUG_TAKEN]: ErrorKind.CONFLICT,
   [AuthExceptionCode.TENANT_NOT_FOUND]: ErrorKind.NOT_FOUND,
+  [AuthExceptionCode.INVALID_ARGUMENT]: ErrorKind.BAD_USER_INPUT,
 });
 export type AuthException = InstanceType<typeof AuthException>;

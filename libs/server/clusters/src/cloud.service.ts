@@ -3,6 +3,7 @@ import { auditActorOf, type Principal } from '@triad/auth';
 import { Cloud, TenantScopedRepository, isUniqueViolation, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
+import { checkLabel, checkName } from './input-checks';
 
 @Injectable()
 export class CloudService {
@@ -13,6 +14,8 @@ export class CloudService {
   }
 
   async create(principal: Principal, input: { name: string; description?: string | null }): Promise<Cloud> {
+    checkName('name', input.name);
+    if (input.description) checkLabel('description', input.description, 2000);
     try {
       return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
         const cloud = await this.clouds.withManager(trx).insert(principal.tenantId, { name: input.name, description: input.description ?? '' });

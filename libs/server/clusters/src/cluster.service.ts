@@ -4,6 +4,7 @@ import { Cluster, ClusterRevision, Command, Node, TenantScopedRepository, isUniq
 import { DataSource } from 'typeorm';
 import { CloudService } from './cloud.service';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
+import { checkName } from './input-checks';
 
 /** Clusters and what hangs off them for reading: revisions, nodes, commands. */
 @Injectable()
@@ -24,6 +25,7 @@ export class ClusterService {
   }
 
   async create(principal: Principal, input: { cloudId: string; name: string }): Promise<Cluster> {
+    checkName('name', input.name);
     await this.clouds.get(principal, input.cloudId, 'cloudId');
     try {
       return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {

@@ -3,7 +3,8 @@ import { auditActorOf, type Principal } from '@triad/auth';
 import { EnrollmentToken, TenantScopedRepository, issueSecret, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
 import { ClusterService } from './cluster.service';
-import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
+import { notFound } from './clusters.exception';
+import { checkLabel, checkRange } from './input-checks';
 
 export const ENROLLMENT_TTL_SECONDS = { min: 60, max: 30 * 24 * 3600 };
 export const ENROLLMENT_MAX_USES = { min: 1, max: 1000 };
@@ -27,6 +28,7 @@ export class EnrollmentTokenService {
   }
 
   async create(principal: Principal, input: { clusterId: string; name: string; ttlSeconds: number; maxUses: number }): Promise<IssuedEnrollmentToken> {
+    checkLabel('name', input.name);
     checkRange('ttlSeconds', input.ttlSeconds, ENROLLMENT_TTL_SECONDS);
     checkRange('maxUses', input.maxUses, ENROLLMENT_MAX_USES);
     const cluster = await this.clusters.get(principal, input.clusterId, 'clusterId');
@@ -70,11 +72,5 @@ export class EnrollmentTokenService {
   async listForCluster(principal: Principal, clusterId: string, page: PageRequest): Promise<Page<EnrollmentToken>> {
     await this.clusters.get(principal, clusterId, 'clusterId');
     return this.tokens.paginate(principal.tenantId, page, { where: { clusterId }, sortBy: 'createdAt', direction: 'DESC' });
-  }
-}
-
-function checkRange(field: string, value: number, range: { min: number; max: number }): void {
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new ClusterException(`${field} must be an integer from ${range.min} to ${range.max}`, ClusterExceptionCode.INVALID_ARGUMENT, { field });
   }
 }
