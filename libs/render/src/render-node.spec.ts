@@ -57,7 +57,7 @@ describe(renderHaproxyCfg.name, () => {
     expect(cfg).toContain(
       [
         'listen horizon',
-        '  bind 10.20.0.20:80',
+        '  bind 10.20.0.20:80 transparent',
         '  mode http',
         '  option httplog',
         '  option forwardfor',
@@ -68,14 +68,14 @@ describe(renderHaproxyCfg.name, () => {
         '  server controller-3 172.16.2.13:80 check',
       ].join('\n'),
     );
-    expect(cfg).toMatch(/listen glance-api\n {2}bind 10\.20\.0\.11:9292\n(.*\n)* {2}balance leastconn\n {2}option httpchk GET \/healthcheck\n/);
+    expect(cfg).toMatch(/listen glance-api\n {2}bind 10\.20\.0\.11:9292 transparent\n(.*\n)* {2}balance leastconn\n {2}option httpchk GET \/healthcheck\n/);
   });
 
   it('sends database traffic to one writer, the other nodes as backups checked on clustercheck', () => {
     expect(cfg).toContain(
       [
         'listen galera',
-        '  bind 172.16.2.100:3306',
+        '  bind 172.16.2.100:3306 transparent',
         '  mode tcp',
         '  option tcplog',
         '  option tcpka',
@@ -99,8 +99,8 @@ describe(renderHaproxyCfg.name, () => {
     const binds = local.split('\n').filter((l) => l.trim().startsWith('bind '));
     expect(binds).toHaveLength(seed.services.length + 1);
     expect(binds.every((l) => l.startsWith('  bind 127.0.0.2:'))).toBe(true);
-    expect(local).toContain('  bind 127.0.0.2:5000\n');
-    expect(local).toContain('  bind 127.0.0.2:3306\n');
+    expect(local).toContain('  bind 127.0.0.2:5000 transparent\n');
+    expect(local).toContain('  bind 127.0.0.2:3306 transparent\n');
     expect(local).toContain('stats socket /tmp/x.sock ');
   });
 
@@ -115,7 +115,7 @@ describe(renderHaproxyCfg.name, () => {
       topology.networks.public.cidr = 'fd00:20::/64';
       raw['services'] = [{ name: 'keystone', vip: 'fd00:20::10' }];
     });
-    expect(renderHaproxyCfg(v6, 'controller-1').content).toContain('  bind ipv6@fd00:20::10:5000\n');
+    expect(renderHaproxyCfg(v6, 'controller-1').content).toContain('  bind ipv6@fd00:20::10:5000 transparent\n');
   });
 });
 

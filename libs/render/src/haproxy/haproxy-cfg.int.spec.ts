@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { parseSpecText, resolveServices, validateClusterSpec } from '@triad/spec';
+import { parseSpecText, resolveServices, validateClusterSpec, type ClusterSpec } from '@triad/spec';
 import { DEFAULT_HOST_PROFILE, type HostProfile } from '../host-profile';
 import { renderHaproxyCfg } from './haproxy-cfg.renderer';
 
@@ -34,49 +34,68 @@ async function waitForAdmin(socket: string, child: ChildProcess): Promise<void> 
   }
 }
 
+function seed(): ClusterSpec {
+  const file = join(__dirname, '../../../../examples/seed-3-active-active.yaml');
+  const { spec } = validateClusterSpec(parseSpecText(readFileSync(file, 'utf8'), file));
+  if (!spec) throw new Error('seed example must be valid');
+  return spec;
+}
+
 describe(renderHaproxyCfg.name, () => {
   let dir: string;
-  let haproxy: ChildProcess | undefined;
+  const running: ChildProcess[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'triad-haproxy-'));
   });
   afterAll(async () => {
-    if (haproxy && haproxy.exitCode === null) {
-      haproxy.kill('SIGTERM');
-      await once(haproxy, 'exit');
+    for (const child of running) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
     }
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts a real haproxy that opens every frontend of the seed example (bind override, own network namespace)', async () => {
-    const file = join(__dirname, '../../../../examples/seed-3-active-active.yaml');
-    const { spec } = validateClusterSpec(parseSpecText(readFileSync(file, 'utf8'), file));
-    if (!spec) throw new Error('seed example must be valid');
-    const socket = join(dir, 'admin.sock');
-    // A lab host: no chroot, no user switch, no syslog; every frontend on loopback.
+  /**
+   * Starts haproxy on the rendered file in a private network namespace holding only loopback (so
+   * no port on this machine is taken and no VIP is local), and returns its `show stat` rows.
+   */
+  async function startAndShowStat(spec: ClusterSpec, name: string, bindAddressOverride?: string): Promise<string[][]> {
+    const socket = join(dir, `${name}.sock`);
+    // A lab host: no chroot, no user switch, no syslog.
     const profile: HostProfile = {
       ...DEFAULT_HOST_PROFILE,
-      haproxy: { configPath: join(dir, 'haproxy.cfg'), statsSocket: socket, bindAddressOverride: '127.0.0.1' },
+      haproxy: { configPath: join(dir, `${name}.cfg`), statsSocket: socket, bindAddressOverride },
     };
     await writeFile(profile.haproxy.configPath, renderHaproxyCfg(spec, 'controller-1', profile).content);
-
-    // A private network namespace: the service ports (80, 5000, ...) are free whatever runs on this machine.
-    haproxy = spawn(
-      '/usr/bin/unshare',
-      // -n 4096: this host's open-file limit is below what maxconn 20480 needs (the agent does the same).
-      ['-n', '--', '/bin/sh', '-c', 'ip link set lo up && exec /usr/sbin/haproxy -W -db -n 4096 -f "$0"', profile.haproxy.configPath],
-      { stdio: 'ignore' },
-    );
-    await waitForAdmin(socket, haproxy);
-
-    const rows = (await adminCommand(socket, 'show stat'))
+    // -n 4096: this host's open-file limit is below what maxconn 20480 needs (the agent does the same).
+    const script = 'ip link set lo up && exec /usr/sbin/haproxy -W -db -n 4096 -f "$0"';
+    const child = spawn('/usr/bin/unshare', ['-n', '--', '/bin/sh', '-c', script, profile.haproxy.configPath], {
+      stdio: 'ignore',
+    });
+    running.push(child);
+    await waitForAdmin(socket, child);
+    return (await adminCommand(socket, 'show stat'))
       .split('\n')
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => l.split(','));
-    const openFrontends = rows.filter((r) => r[1] === 'FRONTEND' && r[17] === 'OPEN').map((r) => r[0]);
-    expect(openFrontends.sort()).toEqual([...resolveServices(spec).map((s) => s.name), 'galera'].sort());
+  }
+
+  const openFrontends = (rows: string[][]): string[] =>
+    rows.filter((r) => r[1] === 'FRONTEND' && r[17] === 'OPEN').map((r) => r[0]).sort();
+
+  it('starts a real haproxy that opens every frontend on VIPs the host does not hold', async () => {
+    const spec = seed();
+    const rows = await startAndShowStat(spec, 'vips');
+    expect(openFrontends(rows)).toEqual([...resolveServices(spec).map((s) => s.name), 'galera'].sort());
     const galeraServers = rows.filter((r) => r[0] === 'galera' && r[1].startsWith('controller-'));
     expect(galeraServers.map((r) => r[1])).toEqual(['controller-1', 'controller-2', 'controller-3']);
+  }, 30_000);
+
+  it('starts a real haproxy with every frontend on the bind override address', async () => {
+    const spec = seed();
+    const rows = await startAndShowStat(spec, 'override', '127.0.0.1');
+    expect(openFrontends(rows)).toHaveLength(spec.services.length + 1);
   }, 30_000);
 });

@@ -8,6 +8,15 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `ipv6@${address}:${port}` : `${address}:${port}`;
 }
 
+/**
+ * `transparent` lets every node's HAProxy bind every VIP, including the ones another node holds
+ * (IP_TRANSPARENT, as TripleO does): a VIP that moves in finds HAProxy already listening, and the
+ * start does not depend on the ip_nonlocal_bind sysctl.
+ */
+function bindLine(address: string, port: number): string {
+  return `bind ${endpoint(address, port)} transparent`;
+}
+
 function section(header: string, lines: string[]): string {
   return [header, ...lines.map((l) => `  ${l}`)].join('\n') + '\n';
 }
@@ -51,7 +60,7 @@ function serviceListen(spec: ClusterSpec, service: ResolvedService, profile: Hos
   if (bindAddress === undefined) throw new Error(`Service ${service.name} has no VIP; validate the spec first`);
   const t = service.timeouts;
   return section(`listen ${service.name}`, [
-    `bind ${endpoint(bindAddress, service.port)}`,
+    bindLine(bindAddress, service.port),
     'mode http',
     ...(profile.haproxy.logTarget ? ['option httplog'] : []),
     'option forwardfor',
@@ -79,7 +88,7 @@ function galeraListen(spec: ClusterSpec, profile: HostProfile): string {
   const bindAddress = profile.haproxy.bindAddressOverride ?? g.vip;
   if (bindAddress === undefined) throw new Error('The galera frontend has no VIP; validate the spec first');
   return section('listen galera', [
-    `bind ${endpoint(bindAddress, g.port)}`,
+    bindLine(bindAddress, g.port),
     'mode tcp',
     ...(profile.haproxy.logTarget ? ['option tcplog'] : []),
     'option tcpka',
