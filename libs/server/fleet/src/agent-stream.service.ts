@@ -25,7 +25,12 @@ interface KnownState {
   agentVersion: string | null;
   artifactsKey: string;
   healthKey: string;
+  /** Clock skew is reported once per stream, not on every beat. */
+  skewReported: boolean;
 }
+
+/** Commands carry expiry times and stream auth a ±60 s window: a node clock this far off is worth a warning. */
+const CLOCK_SKEW_WARN_MS = 10_000;
 
 function artifactMap(digests: ArtifactDigest__Output[]): Record<string, string> {
   return Object.fromEntries(digests.map((d) => [d.name, d.sha256]));
@@ -119,6 +124,7 @@ export class AgentStreamService {
       agentVersion: node.agentVersion,
       artifactsKey: artifactsKey(node.appliedArtifacts ?? {}),
       healthKey: storedHealthKey(node.health),
+      skewReported: false,
     };
     let greeted = false;
     this.calls.add(call);
@@ -198,6 +204,11 @@ export class AgentStreamService {
 
   private async onHeartbeat(hb: Heartbeat__Output, ref: NodeRef, known: KnownState): Promise<void> {
     const now = new Date();
+    const skewMs = hb.sentAtMs ? now.getTime() - hb.sentAtMs : 0;
+    if (!known.skewReported && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) {
+      known.skewReported = true;
+      this.logger.warn({ ...ref, skewMs }, 'node clock differs from the control plane by more than 10 s (check NTP on the node)');
+    }
     await this.renewLease(ref, now, { seq: hb.seq, appliedRevision: hb.appliedRevision, health: JSON.stringify(hb.components) }, { seq: hb.seq });
     const reported: ReportedNodeState = {};
     this.diffReportedState(known, { appliedRevision: hb.appliedRevision, artifacts: hb.appliedArtifacts }, reported);
