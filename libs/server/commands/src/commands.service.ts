@@ -1,5 +1,5 @@
 import type { Logger } from '@triad/logging';
-import { AuditActorType, Command, CommandStatus, Node, TenantScopedRepository, assertTenantId, recordAudit } from '@triad/db';
+import { AuditActorType, Command, CommandStatus, Node, TenantScopedRepository, assertTenantId, recordAudit, tenantTransaction } from '@triad/db';
 import type { CommandUpdate__Output } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { canTransition, statusesBefore, statusForAgentState } from './command-status';
@@ -43,7 +43,7 @@ export class CommandsService {
       log.warn('command update with a malformed command id ignored');
       return { outcome: 'unknown-command' };
     }
-    return this.dataSource.transaction(async (trx) => {
+    return tenantTransaction(this.dataSource, tenantId, async (trx) => {
       const commands = this.commands.withManager(trx);
       // Lock the row so two updates for one command (e.g. from a reconnecting agent) apply in order.
       const cmd = await commands

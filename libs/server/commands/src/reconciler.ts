@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@triad/logging';
-import { Cluster, ClusterRevision, Command, Node, NodeStatus, Outbox, TenantScopedRepository, assertTenantId } from '@triad/db';
+import { Cluster, ClusterRevision, Command, Node, NodeStatus, Outbox, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import { applyRevisionParams, commandSubject } from '@triad/protocol';
 import { specNodeNames, type ClusterSpec } from '@triad/spec';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -91,9 +91,9 @@ export class Reconciler {
   }
 
   private async reconcile(tenantId: string, clusterId: string, onlyNodeId?: string): Promise<ReconcileOutcome> {
-    assertTenantId(tenantId);
     const log = this.logger.child({ tenantId, clusterId });
-    const outcome = await this.dataSource.transaction(async (trx) => {
+    // RLS confines the transaction to the tenant as a backstop to the scoped queries.
+    const outcome = await tenantTransaction(this.dataSource, tenantId, async (trx) => {
       // One reconciler per cluster at a time (NO KEY UPDATE: does not block inserts that reference the cluster).
       const cluster = await new TenantScopedRepository(trx, Cluster)
         .queryBuilder(tenantId, 'c')
