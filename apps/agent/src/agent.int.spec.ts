@@ -333,6 +333,14 @@ describe(Agent.name, () => {
     await waitFor('outbox drained', () => readFileSync(join(dir, 'state', 'pending-updates.jsonl'), 'utf8') === '');
   });
 
+  it('keeps taking commands after the NATS server restarts', async () => {
+    await nats.restart();
+    const cmd = envelope({ expiresAt: new Date(Date.now() - 1_000).toISOString() });
+    await waitFor('command published after restart', () => publish(signCommand(cmd, commandKey, 'test')).then(() => true), 15_000, 250);
+    const refusal = await waitFor('command handled after NATS restart', () => controlPlane.updatesFor(cmd.id).find((u) => u.state === 'COMMAND_REFUSED'), 30_000);
+    expect(refusal.reason).toBe('EXPIRED');
+  });
+
   it('restarts from its saved identity without a token and says what it has applied', async () => {
     await agent.stop();
     const hellosBefore = controlPlane.hellos.length;

@@ -108,9 +108,14 @@ export class HaproxyDriver implements ComponentDriver {
       await this.spawnMaster();
       return;
     }
-    const before = await this.processes();
-    this.output = [];
-    await haproxyCli(this.opts.masterSocket, 'reload');
+    let before: HaproxyProcesses;
+    try {
+      before = await this.processes();
+      this.output = [];
+      await haproxyCli(this.opts.masterSocket, 'reload');
+    } catch (e) {
+      throw new DriverError('reload', `the haproxy master socket ${this.opts.masterSocket} does not answer (is haproxy running in master-worker mode with -S?): ${(e as Error).message}`);
+    }
     const deadline = Date.now() + this.checkTimeoutMs;
     for (;;) {
       const now = await this.processes().catch(() => undefined); // the master re-executes itself meanwhile
