@@ -312,7 +312,14 @@ describe('api GraphQL', () => {
     const deep = '{ clouds { edges { node { clusters { edges { node { revisions { edges { node { id } } } } } } } } } }';
     const r = await owner.request(deep);
     expect(r.errors?.[0]?.message).toMatch(/depth/i);
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.data ?? null).toBeNull();
+  });
+
+  it('answers BAD_USER_INPUT for a query the schema does not allow or a variable of the wrong type', async () => {
+    expect((await owner.request('{ clouds { edges { node { nonsense } } } }')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const r = await owner.request(UPDATE_SPEC, { clusterId: 'x', spec: {}, expectedRevision: 'one' });
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('serves the schema committed in apps/api/schema.graphql', () => {

@@ -7,12 +7,24 @@ import { ClustersModule } from '@triad/clusters';
 import { CommandsModule } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { FleetModule } from '@triad/fleet';
-import { GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
+import { ErrorKind, GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
+import type { GraphQLFormattedError } from 'graphql';
+import mercurius from 'mercurius';
 import { HealthController } from './health.controller';
 import { MetricsRegistry } from './metrics';
 
 /** Deepest selection a query may have; the API's own shapes need 6 (connection → edges → node → …). */
 export const QUERY_DEPTH_LIMIT = 8;
+
+/**
+ * Errors that did not pass through GraphqlExceptionFilter still get a code: without a `path` they
+ * were raised before execution (syntax, unknown field, depth, variable types: the request is
+ * wrong); with one, graphql-js itself failed while executing (e.g. a null in a non-null field).
+ */
+function withCode(error: GraphQLFormattedError): GraphQLFormattedError {
+  if (error.extensions?.code) return error;
+  return { ...error, extensions: { ...error.extensions, code: error.path ? ErrorKind.INTERNAL : ErrorKind.BAD_USER_INPUT } };
+}
 
 export function graphqlOptions(): MercuriusDriverConfig {
   return {
@@ -24,6 +36,10 @@ export function graphqlOptions(): MercuriusDriverConfig {
     queryDepth: QUERY_DEPTH_LIMIT,
     // Field resolvers (Cluster.revisions, …) go through the same auth guard and error filter.
     fieldResolverEnhancers: ['guards', 'filters'],
+    errorFormatter: (execution, context) => {
+      const formatted = mercurius.defaultErrorFormatter(execution, context);
+      return { ...formatted, response: { ...formatted.response, errors: formatted.response.errors?.map(withCode) } };
+    },
   };
 }
 
