@@ -3,10 +3,22 @@ import { formatPath, type SpecProblem } from './spec-problem';
 
 type Issue = z.core.$ZodIssue;
 
+/** A value as a message quotes it: short, and never a dump of a large or deep structure. */
 function show(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  return String(value);
 }
+
+const EXPECTED: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
 
 function codeOf(issue: Issue): string {
   switch (issue.code) {
@@ -18,6 +30,8 @@ function codeOf(issue: Issue): string {
         : 'INVALID_FORMAT';
     case 'invalid_type':
       return issue.input === undefined ? 'REQUIRED' : 'INVALID_TYPE';
+    case 'invalid_value':
+      return issue.input === undefined ? 'REQUIRED' : 'INVALID_VALUE';
     case 'unrecognized_keys':
       return 'UNKNOWN_FIELD';
     case 'too_small':
@@ -47,7 +61,7 @@ export function schemaIssuesToProblems(issues: readonly Issue[]): SpecProblem[] 
     const code = codeOf(issue);
     let message: string;
     if (code === 'REQUIRED') message = `${where} is required.`;
-    else if (issue.code === 'invalid_type') message = `${where} must be ${issue.expected}, not ${show(issue.input)}.`;
+    else if (issue.code === 'invalid_type') message = `${where} must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${show(issue.input)}.`;
     else if (issue.code === 'invalid_value')
       message = `${where} is ${show(issue.input)}; use one of ${issue.values.map((v) => show(v)).join(', ')}.`;
     else if (issue.code === 'invalid_union' && issue.input !== null && typeof issue.input === 'object')

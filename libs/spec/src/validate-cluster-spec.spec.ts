@@ -178,10 +178,22 @@ describe(validateClusterSpec.name, () => {
       expectProblem(spec, 'REQUIRED', 'rabbitmq', 'rabbitmq is required.');
     });
 
-    it('says which type a field needs', () => {
+    it('says what a document that is not an object should be', () => {
+    expect(problemsOf([])).toEqual([
+      { path: '', code: 'INVALID_TYPE', message: 'The spec must be an object, not a list.', severity: 'error' },
+    ]);
+  });
+
+  it('survives a deeply nested document', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20000; i++) deep = { password: deep };
+    expect(problemsOf(deep).map((p) => p.code)).toContain('UNKNOWN_FIELD');
+  });
+
+  it('says which type a field needs', () => {
       const spec = validSpec();
       at(spec, 'galera').port = '3306';
-      expectProblem(spec, 'INVALID_TYPE', 'galera.port', 'galera.port must be number, not "3306".');
+      expectProblem(spec, 'INVALID_TYPE', 'galera.port', 'galera.port must be a number, not "3306".');
     });
 
     it('lists the allowed values of an enumerated field', () => {

@@ -3,6 +3,9 @@ import { formatPath, type SpecProblem } from '../spec-problem';
 /** Field names that hold secrets. Their values must be `{ secretRef: name }`, never literals. */
 const SECRET_FIELD = /(password|passwd|cookie|secret|token|private_?key|authkey|community)$/i;
 
+/** Deeper than any spec field; stops a hostile, deeply nested document from exhausting the stack. */
+const MAX_DEPTH = 32;
+
 /**
  * Walks the raw input (before the schema) so that a literal secret is reported as such wherever
  * it is, including inside free-form maps such as fencing device params.
@@ -10,6 +13,7 @@ const SECRET_FIELD = /(password|passwd|cookie|secret|token|private_?key|authkey|
 export function findInlineSecrets(input: unknown): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const walk = (value: unknown, path: (string | number)[]): void => {
+    if (path.length > MAX_DEPTH) return;
     if (Array.isArray(value)) {
       value.forEach((item, i) => walk(item, [...path, i]));
       return;
