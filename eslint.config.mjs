@@ -24,6 +24,8 @@ export default [
             // Libraries never import apps. Test helpers (type:testing) are kept out of library code by
             // no-restricted-imports below, not here: this check is transitive through the project graph,
             // which counts a library's own tests, so one lib test using @triad/testing would flag every importer.
+            // End-to-end tests drive the system from outside: processes, GraphQL, NATS; no server or agent internals.
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
           ],
         },

@@ -8,3 +8,4 @@ export * from './lab-spec';
 export * from './database';
 export * from './simulated-agent';
 export * from './http-get';
+export * from './control-plane';
