@@ -39,6 +39,7 @@ export class CommandsService {
       log.warn('command update without a state ignored');
       return { outcome: 'unknown-state' };
     }
+    if (to === CommandStatus.REFUSED) await this.recordRefusal(tenantId, nodeId, update);
     if (!isUuid(update.commandId)) {
       log.warn('command update with a malformed command id ignored');
       return { outcome: 'unknown-command' };
@@ -100,6 +101,22 @@ export class CommandsService {
     );
     if (n > 0) this.logger.info({ expired: n }, 'expired overdue commands');
     return n;
+  }
+
+  /**
+   * Every refusal is audited, also for ids we never issued: a forged, replayed or stale command
+   * reaching an agent is a security signal (only the control plane may publish commands).
+   */
+  private async recordRefusal(tenantId: string, nodeId: string, update: CommandUpdate__Output): Promise<void> {
+    this.logger.warn({ tenantId, nodeId, commandId: update.commandId, reason: update.reason, message: update.message }, 'agent refused a command');
+    await tenantTransaction(this.dataSource, tenantId, (trx) =>
+      recordAudit(trx, tenantId, { type: AuditActorType.AGENT, id: nodeId }, {
+        action: 'command.refused',
+        targetType: 'command',
+        targetId: isUuid(update.commandId) ? update.commandId : null,
+        detail: { reason: update.reason, message: update.message, commandId: update.commandId, generation: update.generation },
+      }),
+    );
   }
 
   /** SUCCEEDED: the node now runs the command's revision; record it and who said so. */

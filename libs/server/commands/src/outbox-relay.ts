@@ -164,6 +164,7 @@ export class OutboxRelay {
       this.logger.warn({ err }, 'outbox LISTEN connection lost; polling until it is back');
       retry();
     });
+    client.on('end', retry);
     this.listener = client;
     try {
       await client.connect();
