@@ -61,6 +61,17 @@ describe('triad CLI', () => {
     expect(out.stderr).toContain('WARNING STONITH_DISABLED at pacemaker.properties.stonithEnabled');
   }, 60_000);
 
+  it('validate --json prints the problems for automation', async () => {
+    const file = join(dir, 'json.yaml');
+    await writeFile(file, (await readFile(SEED, 'utf8')).replace('name: seed', 'name: Seed'));
+    const out = await triad(['validate', '--spec', file, '--json']);
+    expect(out.code).toBe(1);
+    expect(JSON.parse(out.stdout)).toEqual({
+      valid: false,
+      problems: [expect.objectContaining({ code: 'BAD_NAME', path: 'metadata.name', severity: 'error' })],
+    });
+  }, 60_000);
+
   it('validate reports a file that is not YAML', async () => {
     const file = join(dir, 'garbage.yaml');
     await writeFile(file, 'topology: [unclosed\n');

@@ -24,8 +24,15 @@ program
   .command('validate')
   .description('Report every problem of a spec; exit 1 when one is an error (warnings alone exit 0)')
   .requiredOption('--spec <file>', 'spec file (YAML or JSON)')
-  .action(async (opts: { spec: string }) => {
+  .option('--json', 'print { valid, problems } as JSON on stdout instead of lines on stderr')
+  .action(async (opts: { spec: string; json?: boolean }) => {
     const validation = await loadSpecFile(opts.spec);
+    if (opts.json) {
+      const valid = validation.spec !== undefined;
+      process.stdout.write(`${JSON.stringify({ valid, problems: validation.problems }, null, 2)}\n`);
+      if (!valid) process.exitCode = 1;
+      return;
+    }
     const spec = report(validation);
     if (!spec) {
       process.exitCode = 1;
