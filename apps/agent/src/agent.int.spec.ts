@@ -312,6 +312,18 @@ describe(Agent.name, () => {
     expect(controlPlane.updatesFor(cmd.id)).toEqual([]);
   });
 
+  it('refuses a signed command addressed to another node, and one whose parameters break the verb schema', async () => {
+    const elsewhere = envelope({ nodeId: randomUUID() });
+    const malformed = envelope({ params: { clusterId, revision: -1, nodeName: 'controller-1', spec: specInput, artifacts: [] } });
+    await publish(signCommand(elsewhere, commandKey, 'test'));
+    await publish(signCommand(malformed, commandKey, 'test'));
+
+    const wrongNode = await waitFor('wrong node refused', () => controlPlane.updatesFor(elsewhere.id).find((u) => u.state === 'COMMAND_REFUSED'));
+    const badParams = await waitFor('bad params refused', () => controlPlane.updatesFor(malformed.id).find((u) => u.state === 'COMMAND_REFUSED'));
+    expect(wrongNode.reason).toBe('WRONG_NODE');
+    expect(badParams).toMatchObject({ reason: 'BAD_PARAMS', message: expect.stringContaining('params.revision') });
+  });
+
   it('fails a revision whose digest this renderer does not produce, leaving haproxy as it was', async () => {
     const cmd = envelope({ params: { clusterId, revision: 2, nodeName: 'controller-1', spec: specInput, artifacts: [{ name: 'haproxy.cfg', sha256: 'f'.repeat(64) }] } });
     await publish(signCommand(cmd, commandKey, 'test'));
