@@ -78,6 +78,13 @@ describe(renderCib.name, () => {
     expect(report.losses.map((l) => l.placement.galeraPromotedNodes)).toEqual([['controller-2'], ['controller-1']]);
   }, 60_000);
 
+  it('judges the placement design of a cluster in maintenance as if it were managed', async () => {
+    const spec = variants[0].spec;
+    const report = await whatIf(renderCib(spec, 'controller-1').content, specNodeNames(spec));
+    expect(report.problems).toEqual([]);
+    expect(Object.values(report.placement.vips).every((node) => node !== null)).toBe(true);
+  }, 60_000);
+
   it('makes crm_verify fail when a constraint names a missing resource (the check can fail)', async () => {
     const file = join(dir, 'broken.xml');
     const cib = renderCib(variants[0].spec, 'controller-1').content.replace('with-rsc="haproxy-clone"', 'with-rsc="haproxy-clon"');

@@ -26,6 +26,19 @@ describe(simulationCib.name, () => {
     expect(sim).toContain('<nvpair id="status-2-master-galera" name="master-galera" value="100"/>');
   });
 
+  it('clears cluster and node maintenance so the design can be placed', () => {
+    const inMaintenance = CIB.replace(
+      '<crm_config/>',
+      '<crm_config><cluster_property_set id="o"><nvpair id="o-m" name="maintenance-mode" value="true"/></cluster_property_set></crm_config>',
+    ).replace(
+      '<node id="2" uname="ctl-b"/>',
+      '<node id="2" uname="ctl-b"><instance_attributes id="n2"><nvpair id="n2-m" name="maintenance" value="true"/></instance_attributes></node>',
+    );
+    const sim = simulationCib(inMaintenance, ['ctl-a', 'ctl-b']);
+    expect(sim).toContain('<nvpair id="o-m" name="maintenance-mode" value="false"/>');
+    expect(sim).toContain('<nvpair id="n2-m" name="maintenance" value="false"/>');
+  });
+
   it('replaces a status section the CIB already has', () => {
     const withStatus = CIB.replace('</cib>', '<status><node_state id="9" uname="gone"/></status></cib>');
     const sim = simulationCib(withStatus, ['ctl-a']);

@@ -61,12 +61,18 @@ export function cibVipIds(cibXml: string): string[] {
  * The CIB with a status section in which every given node is online and a cluster member with
  * quorum. Each node carries a `master-galera` promotion score, as the galera agent sets it once
  * it has found the node's last committed seqno: without it the scheduler promotes nowhere.
+ * Maintenance flags are cleared: the question is where the design puts resources, and in
+ * maintenance Pacemaker places nothing at all.
  */
 export function simulationCib(cibXml: string, nodeNames: string[]): string {
   const doc = create(cibXml);
   const cib = doc.root();
   const cibEl = cib.node as Element;
   for (const old of childElements(cibEl, 'status')) cibEl.removeChild(old);
+  for (const nvpair of descendants(cibEl, 'nvpair')) {
+    const name = nvpair.getAttribute('name');
+    if (name === 'maintenance-mode' || name === 'maintenance') nvpair.setAttribute('value', 'false');
+  }
   const ids = new Map<string, string>();
   for (const node of descendants(cibEl, 'node')) {
     const uname = node.getAttribute('uname');
