@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type ArtifactName = 'haproxy.cfg' | 'cib.xml' | 'corosync.conf' | 'galera.cnf' | 'rabbitmq.conf' | 'rabbitmq-definitions.json';
+export type ArtifactName = 'haproxy.cfg' | 'cib.xml' | 'corosync.conf' | 'galera.cnf' | 'rabbitmq.conf' | 'rabbitmq-definitions.json' | 'rabbitmq-env.conf';
 
 /** One rendered configuration file for one node, with the digest that identifies its bytes. */
 export interface Artifact {

@@ -52,6 +52,10 @@ export interface HostProfile {
     distributionInterface?: string;
     /** This node's distribution port; the spec's rabbitmq.distributionPort when unset. */
     distributionPort?: number;
+    /** Address epmd listens on (ERL_EPMD_ADDRESS); the node's internal address when unset. */
+    epmdAddress?: string;
+    /** Port of epmd (ERL_EPMD_PORT); 4369 when unset. */
+    epmdPort?: number;
   };
 }
 

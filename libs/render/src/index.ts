@@ -6,7 +6,7 @@ export { renderCib } from './pacemaker/cib.renderer';
 export { CIB_IDS } from './pacemaker/cib-ids';
 export { renderCorosyncConf } from './corosync/corosync-conf.renderer';
 export { renderGaleraCnf, GALERA_IST_PORT, GALERA_REPLICATION_PORT, GALERA_SST_PORT } from './galera/galera-cnf.renderer';
-export { renderRabbitmqConf, renderRabbitmqDefinitions, rabbitmqErlangNodeName } from './rabbitmq/rabbitmq-conf.renderer';
+export { renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf, rabbitmqErlangNodeName, EPMD_DEFAULT_PORT } from './rabbitmq/rabbitmq-conf.renderer';
 export { renderNode } from './render-node';
 export * from './pacemaker/what-if';
 export { whatIf, type WhatIfOptions } from './pacemaker/what-if.runner';

@@ -6,7 +6,7 @@ import { renderHaproxyCfg } from './haproxy/haproxy-cfg.renderer';
 import { DEFAULT_HOST_PROFILE, type HostProfile } from './host-profile';
 import { findNode } from './node-lookup';
 import { renderCib } from './pacemaker/cib.renderer';
-import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq/rabbitmq-conf.renderer';
+import { renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf } from './rabbitmq/rabbitmq-conf.renderer';
 
 type NodeRenderer = (spec: ClusterSpec, nodeName: string, profile: HostProfile) => Artifact;
 
@@ -18,6 +18,7 @@ const NODE_RENDERERS: NodeRenderer[] = [
   renderGaleraCnf,
   renderRabbitmqConf,
   renderRabbitmqDefinitions,
+  renderRabbitmqEnvConf,
 ];
 
 /** All artifacts of one node, sorted by name. Throws UnknownNodeError for a node not in the spec. */

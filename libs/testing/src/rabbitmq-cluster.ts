@@ -14,7 +14,7 @@ export interface RabbitmqNodePaths {
   advancedConfigFile: string;
   definitionsFile: string;
   enabledPluginsFile: string;
-  /** An empty rabbitmq-env.conf, so the machine's /etc/rabbitmq/rabbitmq-env.conf is not sourced. */
+  /** The node's rabbitmq-env.conf (empty unless given), so the machine's /etc/rabbitmq/rabbitmq-env.conf is not sourced. */
   confEnvFile: string;
   mnesiaBase: string;
   logBase: string;
@@ -48,6 +48,12 @@ export interface RabbitmqNodeConfig {
   advancedConfig?: string;
   /** Written to `paths.definitionsFile`; rabbitmq.conf must point `load_definitions` there. */
   definitions?: string;
+  /**
+   * A rendered rabbitmq-env.conf. When given, the node takes its name, dist port, config path,
+   * mnesia/log bases and epmd address/port from it (its epmd port must be the cluster's); the
+   * harness then sets none of those itself. Without it the harness sets them from `paths`.
+   */
+  envConf?: string;
 }
 
 export interface StartRabbitmqClusterOptions {
@@ -95,22 +101,28 @@ export interface RabbitmqCluster {
 const LOOPBACK_DIST_ARGS = '-kernel inet_dist_use_interface {127,0,0,1}';
 
 function nodeEnv(home: string, epmdPort: number, cfg: RabbitmqNodeConfig, paths: RabbitmqNodePaths): Record<string, string> {
+  const fromEnvConf: Record<string, string> =
+    cfg.envConf !== undefined
+      ? {}
+      : {
+          ERL_EPMD_PORT: String(epmdPort),
+          ERL_EPMD_ADDRESS: '127.0.0.1',
+          RABBITMQ_NODENAME: cfg.erlangNodeName,
+          RABBITMQ_DIST_PORT: String(cfg.distPort),
+          RABBITMQ_CONFIG_FILE: paths.configFile,
+          RABBITMQ_MNESIA_BASE: paths.mnesiaBase,
+          RABBITMQ_LOG_BASE: paths.logBase,
+        };
   return {
     PATH: `${RABBITMQ_BIN_DIR}:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: home,
     // The CLI (Elixir) refuses to run without a UTF-8 locale.
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
-    ERL_EPMD_PORT: String(epmdPort),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODENAME: cfg.erlangNodeName,
-    RABBITMQ_DIST_PORT: String(cfg.distPort),
+    ...fromEnvConf,
     RABBITMQ_CONF_ENV_FILE: paths.confEnvFile,
-    RABBITMQ_CONFIG_FILE: paths.configFile,
     RABBITMQ_ADVANCED_CONFIG_FILE: paths.advancedConfigFile,
     RABBITMQ_ENABLED_PLUGINS_FILE: paths.enabledPluginsFile,
-    RABBITMQ_MNESIA_BASE: paths.mnesiaBase,
-    RABBITMQ_LOG_BASE: paths.logBase,
     RABBITMQ_PID_FILE: paths.pidFile,
     // The server's distribution interface is the rendered file's business; the CLI's is ours.
     RABBITMQ_CTL_ERL_ARGS: LOOPBACK_DIST_ARGS,
@@ -168,7 +180,7 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
       if (cfg.definitions !== undefined) writeFileSync(paths.definitionsFile, cfg.definitions);
       // No plugins: the management plugin would want port 15672, which is the machine's.
       writeFileSync(paths.enabledPluginsFile, '[].\n');
-      writeFileSync(paths.confEnvFile, '');
+      writeFileSync(paths.confEnvFile, cfg.envConf ?? '');
       const env = nodeEnv(home, epmdPort, cfg, paths);
       const proc = spawnGroupProcess({ name: `rabbitmq ${name}`, command: join(RABBITMQ_BIN_DIR, 'rabbitmq-server'), args: [], env, logFile: paths.consoleLog, cwd: paths.dir });
       const ctl = (args: string[], timeoutMs = 30_000) => runTool(join(RABBITMQ_BIN_DIR, 'rabbitmqctl'), ['-n', cfg.erlangNodeName, ...args], { env, timeoutMs, signal: tools.signal });

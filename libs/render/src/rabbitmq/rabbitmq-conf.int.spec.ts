@@ -9,19 +9,20 @@ import {
   labClusterSpec,
   labLoopbackAddresses,
   rabbitmqNodePaths,
+  runTool,
   startRabbitmqCluster,
   type RabbitmqCluster,
   type RabbitmqNodeConfig,
 } from '@triad/testing';
 import { DEFAULT_HOST_PROFILE, type HostProfile } from '../host-profile';
-import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq-conf.renderer';
+import { renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf } from './rabbitmq-conf.renderer';
 
 /**
  * Three nodes on one machine share one epmd, so they need distinct Erlang names (`<run>-<node>@localhost`),
  * their own distribution ports, and distribution on 127.0.0.1 (where `localhost` resolves);
  * AMQP listens on each node's own loopback address from the spec.
  */
-async function renderLab(spec: ClusterSpec, baseDir: string): Promise<Record<string, RabbitmqNodeConfig>> {
+async function renderLab(spec: ClusterSpec, baseDir: string, epmdPort: number): Promise<Record<string, RabbitmqNodeConfig>> {
   const run = basename(baseDir).replace(/[^a-zA-Z0-9]/g, '');
   const erlangNodeNames = Object.fromEntries(spec.topology.nodes.map((n) => [n.name, `${run}-${n.name}@localhost`]));
   const configs: Record<string, RabbitmqNodeConfig> = {};
@@ -30,13 +31,26 @@ async function renderLab(spec: ClusterSpec, baseDir: string): Promise<Record<str
     const distPort = await freePort();
     const profile: HostProfile = {
       ...DEFAULT_HOST_PROFILE,
-      rabbitmq: { ...DEFAULT_HOST_PROFILE.rabbitmq, logBase: paths.logBase, mnesiaBase: paths.mnesiaBase, definitionsPath: paths.definitionsFile, erlangNodeNames, distributionInterface: '127.0.0.1', distributionPort: distPort },
+      rabbitmq: {
+        ...DEFAULT_HOST_PROFILE.rabbitmq,
+        configPath: paths.configFile,
+        logBase: paths.logBase,
+        mnesiaBase: paths.mnesiaBase,
+        definitionsPath: paths.definitionsFile,
+        erlangNodeNames,
+        distributionInterface: '127.0.0.1',
+        distributionPort: distPort,
+        epmdAddress: '127.0.0.1',
+        epmdPort,
+      },
     };
     configs[node.name] = {
       erlangNodeName: erlangNodeNames[node.name],
       distPort,
       rabbitmqConf: renderRabbitmqConf(spec, node.name, profile).content,
       definitions: renderRabbitmqDefinitions(spec, node.name).content,
+      // Node name, dist port, paths and epmd come from the rendered env file, not from the harness.
+      envConf: renderRabbitmqEnvConf(spec, node.name, profile).content,
     };
   }
   return configs;
@@ -61,7 +75,8 @@ async function startFromSpec(rabbitmq: Partial<ClusterSpecInput['rabbitmq']>): P
   const spec = labClusterSpec({ addresses: labLoopbackAddresses(3), rabbitmq });
   const baseDir = mkdtempSync(join(tmpdir(), 'triad-rmq-'));
   // The spec names the cookie's secret; the harness plays the agent that resolved it.
-  const cluster = await startRabbitmqCluster({ configs: await renderLab(spec, baseDir), cookie: randomBytes(20).toString('hex'), baseDir });
+  const epmdPort = await freePort();
+  const cluster = await startRabbitmqCluster({ configs: await renderLab(spec, baseDir, epmdPort), cookie: randomBytes(20).toString('hex'), baseDir, epmdPort });
   return { spec, cluster };
 }
 
@@ -74,7 +89,7 @@ describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
     cluster = undefined;
   });
 
-  it('forms a 3-node cluster by classic_config peer discovery, each node listening on its own address', async () => {
+  it('forms a 3-node cluster by classic_config peer discovery, each node named and listening as rendered', async () => {
     const started = await startFromSpec({});
     cluster = started.cluster;
     // The figure the closing note quotes.
@@ -90,6 +105,15 @@ describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
     // Every node answers AMQP 0-9-1 on its own internal address and the spec's port.
     for (const node of started.spec.topology.nodes) {
       expect(await amqpGreeting(node.internalAddress, started.spec.rabbitmq.port)).toBe('connection.start');
+    }
+    // Data and epmd as rabbitmq-env.conf says: the private epmd knows the nodes, the machine's does not.
+    const privateEpmd = await runTool('/usr/bin/epmd', ['-port', String(cluster.epmdPort), '-names']);
+    const machineEpmd = await runTool('/usr/bin/epmd', ['-port', '4369', '-names']).catch(() => '');
+    for (const node of cluster.nodes) {
+      expect(await node.ctl(['eval', 'rabbit_mnesia:dir().'])).toContain(node.paths.mnesiaBase);
+      const shortName = node.erlangNodeName.split('@')[0];
+      expect(privateEpmd).toContain(`name ${shortName} at port`);
+      expect(machineEpmd).not.toContain(shortName);
     }
     // Partition handling and tick time come from the rendered file.
     expect((await cluster.nodes[2].ctl(['eval', 'application:get_env(rabbit, cluster_partition_handling).'])).trim()).toBe('{ok,pause_minority}');

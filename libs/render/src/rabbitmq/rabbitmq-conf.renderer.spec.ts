@@ -3,7 +3,7 @@ import { sha256Hex } from '../artifact';
 import { DEFAULT_HOST_PROFILE } from '../host-profile';
 import { UnknownNodeError } from '../node-lookup';
 import { renderNode } from '../render-node';
-import { renderRabbitmqConf, renderRabbitmqDefinitions } from './rabbitmq-conf.renderer';
+import { renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf } from './rabbitmq-conf.renderer';
 
 const ADDRESSES = ['172.16.2.11', '172.16.2.12', '172.16.2.13'];
 
@@ -107,10 +107,33 @@ describe(renderRabbitmqDefinitions.name, () => {
   });
 });
 
+describe(renderRabbitmqEnvConf.name, () => {
+  const spec = labClusterSpec({ addresses: ADDRESSES });
+
+  it('names the node, pins its distribution port and puts epmd on the internal address', () => {
+    const env = renderRabbitmqEnvConf(spec, 'controller-2').content;
+    expect(env.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([
+      "NODENAME='rabbit@controller-2'",
+      "DIST_PORT='25672'",
+      "CONFIG_FILE='/etc/rabbitmq/rabbitmq.conf'",
+      "MNESIA_BASE='/var/lib/rabbitmq/mnesia'",
+      "LOG_BASE='/var/log/rabbitmq'",
+      "export ERL_EPMD_ADDRESS='172.16.2.12'",
+      "export ERL_EPMD_PORT='4369'",
+    ]);
+    expect(env).not.toMatch(/cookie/i);
+  });
+
+  it('refuses a host path that cannot be quoted for the shell that sources it', () => {
+    const profile = { ...DEFAULT_HOST_PROFILE, rabbitmq: { ...DEFAULT_HOST_PROFILE.rabbitmq, logBase: "/var/log/it's" } };
+    expect(() => renderRabbitmqEnvConf(spec, 'controller-1', profile)).toThrow(/cannot be quoted/);
+  });
+});
+
 describe('renderNode', () => {
   it('ships galera.cnf, rabbitmq.conf and the definitions rabbitmq.conf loads with every node’s artifacts', () => {
     const spec = labClusterSpec({ addresses: ADDRESSES });
     const names = renderNode(spec, 'controller-1').map((a) => a.name);
-    expect(names).toEqual(expect.arrayContaining(['galera.cnf', 'rabbitmq.conf', 'rabbitmq-definitions.json']));
+    expect(names).toEqual(expect.arrayContaining(['galera.cnf', 'rabbitmq.conf', 'rabbitmq-definitions.json', 'rabbitmq-env.conf']));
   });
 });

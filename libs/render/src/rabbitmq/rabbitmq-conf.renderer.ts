@@ -65,3 +65,33 @@ export function renderRabbitmqDefinitions(spec: ClusterSpec, nodeName: string): 
   };
   return artifact('rabbitmq-definitions.json', JSON.stringify(definitions, null, 2) + '\n');
 }
+
+export const EPMD_DEFAULT_PORT = 4369;
+
+/** A shell assignment value: rabbitmq-env.conf is sourced by sh, so it is quoted and may not hold a quote. */
+function shellValue(value: string | number): string {
+  const text = String(value);
+  if (text.includes("'") || text.includes('\n')) throw new Error(`rabbitmq-env.conf value ${JSON.stringify(text)} cannot be quoted safely`);
+  return `'${text}'`;
+}
+
+/**
+ * rabbitmq-env.conf: what the server scripts and rabbitmqctl read before Erlang starts — the node
+ * name, where rabbitmq.conf and the data and logs live, and where epmd listens. The `ERL_EPMD_*`
+ * variables are exported because the Erlang VM, not RabbitMQ, reads them.
+ */
+export function renderRabbitmqEnvConf(spec: ClusterSpec, nodeName: string, profile: HostProfile = DEFAULT_HOST_PROFILE): Artifact {
+  const node = findNode(spec, nodeName);
+  const p = profile.rabbitmq;
+  const lines = [
+    `NODENAME=${shellValue(rabbitmqErlangNodeName(node, profile))}`,
+    // The scripts otherwise derive it as AMQP port + 20000, whatever rabbitmq.conf says.
+    `DIST_PORT=${shellValue(p.distributionPort ?? spec.rabbitmq.distributionPort)}`,
+    `CONFIG_FILE=${shellValue(p.configPath)}`,
+    `MNESIA_BASE=${shellValue(p.mnesiaBase)}`,
+    `LOG_BASE=${shellValue(p.logBase)}`,
+    `export ERL_EPMD_ADDRESS=${shellValue(p.epmdAddress ?? node.internalAddress)}`,
+    `export ERL_EPMD_PORT=${shellValue(p.epmdPort ?? EPMD_DEFAULT_PORT)}`,
+  ];
+  return artifact('rabbitmq-env.conf', `${renderedByTriad(spec, nodeName, '#')}\n${lines.join('\n')}\n`);
+}
