@@ -238,6 +238,30 @@ describe(AgentStreamService.name, () => {
     expect((await transitions(agent.nodeId)).map((e) => `${e.detail.from}->${e.detail.to}`)).toEqual(['PENDING->ONLINE', 'ONLINE->SUSPECT', 'SUSPECT->UNREACHABLE', 'UNREACHABLE->ONLINE']);
   });
 
+  it('does not hold time nobody watched against a node: after a sweeper outage silence counts from its return', async () => {
+    const agent = await enrolled();
+    const s = await greeted(agent);
+    await s.heartbeat(1);
+    await waitFor('heartbeat stored', async () => (await presence.latestHeartbeat(agent.nodeId))?.seq === 1);
+    await sweeper.tick(); // a sweep happened, then every sweeper was gone for 4 intervals
+    await sweeper.stop();
+    await new Promise((r) => setTimeout(r, 4 * INTERVAL_MS));
+
+    sweeper.start();
+    await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    expect((await node(agent.nodeId)).status).toBe(NodeStatus.ONLINE);
+    // The agent is still there and beats again: it never went down.
+    for (let seq = 2; seq <= 6; seq++) {
+      await s.heartbeat(seq);
+      await new Promise((r) => setTimeout(r, INTERVAL_MS / 2));
+    }
+    expect((await transitions(agent.nodeId)).map((e) => `${e.detail.from}->${e.detail.to}`)).toEqual(['PENDING->ONLINE']);
+    // Silent from now on: UNREACHABLE on the usual schedule.
+    const lastBeat = (await presence.latestHeartbeat(agent.nodeId))?.at as number;
+    const unreachableAt = await waitFor('silent node unreachable', async () => ((await node(agent.nodeId)).status === NodeStatus.UNREACHABLE ? Date.now() : undefined), 10_000, 25);
+    expect(unreachableAt - lastBeat).toBeLessThanOrEqual(3 * INTERVAL_MS + 1_000);
+  });
+
   it('lets only one sweeper of several sweep, and another take over when it stops', async () => {
     const other = new LivenessSweeper(redis, ds, presence, writer, { heartbeatIntervalMs: INTERVAL_MS, redisPrefix: prefix }, silent);
     await sweeper.tick();

@@ -45,6 +45,11 @@ export class LivenessSweeper {
   private leader = false;
   private lastFlush = 0;
   private lastRepair = 0;
+  private readonly lastSweepKey: string;
+  /** When this sweeper last completed a sweep. */
+  private lastSweep = 0;
+  /** Start of the current unbroken stretch of observation (see `claimStaleTransitions`). */
+  private observedSince = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -55,6 +60,7 @@ export class LivenessSweeper {
     private readonly logger: Logger,
   ) {
     this.lockKey = `${options.redisPrefix}fleet:sweeper-lock`;
+    this.lastSweepKey = `${options.redisPrefix}fleet:sweeper-last`;
     this.tickMs = options.tickMs ?? 250;
     this.flushEveryMs = options.flushEveryMs ?? 30_000;
     this.repairEveryMs = options.repairEveryMs ?? 10_000;
@@ -89,12 +95,15 @@ export class LivenessSweeper {
 
   /** One round: hold the lock, sweep, and flush / repair when due. */
   async tick(now = Date.now()): Promise<void> {
-    if (!(await this.holdLock())) return;
+    if (!(await this.holdLock(now))) return;
+    if (this.lastSweep && now - this.lastSweep > this.suspectAfterMs) this.observationGap(now, now - this.lastSweep);
     if (now - this.lastRepair >= this.repairEveryMs) {
       this.lastRepair = now;
       await this.repair(now);
     }
     await this.sweep(now);
+    this.lastSweep = now;
+    await this.redis.set(this.lastSweepKey, String(now), 'PX', 24 * 60 * 60 * 1000);
     if (now - this.lastFlush >= this.flushEveryMs) {
       this.lastFlush = now;
       await this.flush(now);
@@ -104,7 +113,7 @@ export class LivenessSweeper {
   /** Claims due transitions in Redis and writes each to Postgres. Returns how many were written. */
   async sweep(now = Date.now()): Promise<number> {
     const { suspectAfterMs, unreachableAfterMs } = livenessThresholds(this.options.heartbeatIntervalMs);
-    const transitions = await this.presence.claimStaleTransitions(now, suspectAfterMs, unreachableAfterMs);
+    const transitions = await this.presence.claimStaleTransitions(now, suspectAfterMs, unreachableAfterMs, this.observedSince);
     let written = 0;
     for (const t of transitions) {
       const silentMs = now - t.lastSeenMs;
@@ -151,7 +160,22 @@ export class LivenessSweeper {
     }
   }
 
-  private async holdLock(): Promise<boolean> {
+  private get suspectAfterMs(): number {
+    return livenessThresholds(this.options.heartbeatIntervalMs).suspectAfterMs;
+  }
+
+  /**
+   * Nobody swept for a while (Redis or every worker was down, or this process stalled): leases
+   * aged while nobody watched, and agents are still reconnecting. Count silence from now, so a
+   * control-plane outage does not mark the whole fleet UNREACHABLE the moment it ends.
+   */
+  private observationGap(now: number, gapMs: number | undefined): void {
+    this.observedSince = now;
+    if (gapMs === undefined) this.logger.info('no earlier liveness sweep known; silence is counted from now');
+    else this.logger.warn({ gapMs }, 'liveness was not observed for a while; silence is counted from now');
+  }
+
+  private async holdLock(now: number): Promise<boolean> {
     if (this.leader) {
       this.leader = (await this.redis.eval(RENEW, 1, this.lockKey, this.owner, this.lockTtlMs)) === 1;
       if (!this.leader) this.logger.warn('lost the liveness sweeper lock');
@@ -161,6 +185,9 @@ export class LivenessSweeper {
     if (this.leader) {
       this.logger.info('liveness sweeper is the leader');
       this.lastRepair = 0; // a new leader first repairs: it may take over after a gap
+      const last = Number(await this.redis.get(this.lastSweepKey));
+      this.lastSweep = 0;
+      if (!last || now - last > this.suspectAfterMs) this.observationGap(now, last ? now - last : undefined);
     }
     return this.leader;
   }

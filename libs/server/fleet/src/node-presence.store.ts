@@ -47,29 +47,35 @@ if st then return st end
 return ''
 `;
 
-// KEYS: lastseen, status   ARGV: now, suspectAfterMs, unreachableAfterMs
-// Claims every due transition; an UNREACHABLE node leaves the lease set (nothing more to sweep)
+// KEYS: lastseen, status   ARGV: now, suspectAfterMs, unreachableAfterMs, observedSince
+// Claims every due transition. Silence is counted from the later of the last heartbeat and
+// `observedSince` (when the sweeper last started watching after a gap): time nobody watched is
+// not held against a node. An UNREACHABLE node leaves the lease set (nothing more to sweep)
 // until its next heartbeat puts it back.
 const SWEEP = `
 local now = tonumber(ARGV[1])
-local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'WITHSCORES')
+local suspectAfter = tonumber(ARGV[2])
+local observedSince = tonumber(ARGV[4])
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - suspectAfter, 'WITHSCORES')
 local out = {}
 for i = 1, #stale, 2 do
   local member = stale[i]
-  local seen = tonumber(stale[i + 1])
+  local silent = now - math.max(tonumber(stale[i + 1]), observedSince)
   local st = redis.call('HGET', KEYS[2], member) or 'ONLINE'
-  local target = 'SUSPECT'
-  if now - seen >= tonumber(ARGV[3]) then target = 'UNREACHABLE' end
   if st == 'DECOMMISSIONED' then
     redis.call('ZREM', KEYS[1], member)
-  elseif st ~= target then
-    redis.call('HSET', KEYS[2], member, target)
-    table.insert(out, member)
-    table.insert(out, st)
-    table.insert(out, target)
-    table.insert(out, stale[i + 1])
+  elseif silent >= suspectAfter then
+    local target = 'SUSPECT'
+    if silent >= tonumber(ARGV[3]) then target = 'UNREACHABLE' end
+    if st ~= target then
+      redis.call('HSET', KEYS[2], member, target)
+      table.insert(out, member)
+      table.insert(out, st)
+      table.insert(out, target)
+      table.insert(out, stale[i + 1])
+    end
+    if target == 'UNREACHABLE' then redis.call('ZREM', KEYS[1], member) end
   end
-  if target == 'UNREACHABLE' then redis.call('ZREM', KEYS[1], member) end
 end
 return out
 `;
@@ -130,9 +136,9 @@ export class NodePresenceStore {
     return prev === '' ? NodeStatus.PENDING : (prev as NodeStatus);
   }
 
-  /** Claims the liveness transitions due at `nowMs`. */
-  async claimStaleTransitions(nowMs: number, suspectAfterMs: number, unreachableAfterMs: number): Promise<StatusTransition[]> {
-    const flat = (await this.redis.eval(SWEEP, 2, this.lastSeenKey, this.statusKey, nowMs, suspectAfterMs, unreachableAfterMs)) as string[];
+  /** Claims the liveness transitions due at `nowMs`, counting silence from `observedSinceMs` at the earliest. */
+  async claimStaleTransitions(nowMs: number, suspectAfterMs: number, unreachableAfterMs: number, observedSinceMs = 0): Promise<StatusTransition[]> {
+    const flat = (await this.redis.eval(SWEEP, 2, this.lastSeenKey, this.statusKey, nowMs, suspectAfterMs, unreachableAfterMs, observedSinceMs)) as string[];
     const out: StatusTransition[] = [];
     for (let i = 0; i < flat.length; i += 4) {
       out.push({ ...parseMember(flat[i]), from: flat[i + 1] as NodeStatus, to: flat[i + 2] as NodeStatus, lastSeenMs: Number(flat[i + 3]) });
