@@ -2,13 +2,14 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { AuthModule } from '@triad/auth';
+import { AuthModule, PRINCIPAL_KEY, type Principal } from '@triad/auth';
 import { ClustersModule } from '@triad/clusters';
 import { CommandsModule } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { FleetModule } from '@triad/fleet';
 import { ErrorKind, GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
-import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from '@triad/logging';
+import { Kind, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import mercurius from 'mercurius';
 import { HealthController } from './health.controller';
 import { MetricsRegistry } from './metrics';
@@ -26,7 +27,12 @@ function withCode(error: GraphQLFormattedError): GraphQLFormattedError {
   return { ...error, extensions: { ...error.extensions, code: error.path ? ErrorKind.INTERNAL : ErrorKind.BAD_USER_INPUT } };
 }
 
-export function graphqlOptions(): MercuriusDriverConfig {
+interface OperationContext {
+  [PRINCIPAL_KEY]?: Principal;
+  operation?: { name: string | null; type: string; startedAt: number };
+}
+
+export function graphqlOptions(logger: Logger): MercuriusDriverConfig {
   return {
     driver: MercuriusDriver,
     path: '/graphql',
@@ -36,6 +42,28 @@ export function graphqlOptions(): MercuriusDriverConfig {
     queryDepth: QUERY_DEPTH_LIMIT,
     // Field resolvers (Cluster.revisions, …) go through the same auth guard and error filter.
     fieldResolverEnhancers: ['guards', 'filters'],
+    hooks: {
+      preExecution: (_schema, document, context) => {
+        const op = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+        (context as OperationContext).operation = { name: op?.name?.value ?? null, type: op?.operation ?? 'query', startedAt: performance.now() };
+      },
+      // One line per operation: who (tenant, token), what, how long, which error codes.
+      onResolution: (execution, context) => {
+        const { principal, operation } = context as OperationContext;
+        const errors = execution.errors?.map((e) => e.extensions?.code ?? ErrorKind.INTERNAL);
+        logger.info(
+          {
+            tenantId: principal?.tenantId,
+            tokenId: principal?.tokenId,
+            operation: operation?.name,
+            operationType: operation?.type,
+            durationMs: operation ? Math.round(performance.now() - operation.startedAt) : undefined,
+            errors,
+          },
+          'graphql operation',
+        );
+      },
+    },
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
       return { ...formatted, response: { ...formatted.response, errors: formatted.response.errors?.map(withCode) } };
@@ -46,14 +74,14 @@ export function graphqlOptions(): MercuriusDriverConfig {
 /** The api process: GraphQL for people and automation, the agents' gRPC server, health and metrics. */
 @Module({})
 export class ApiModule {
-  static forRoot(config: ServerConfig): DynamicModule {
+  static forRoot(config: ServerConfig, logger: Logger): DynamicModule {
     const commands = CommandsModule.forRoot({ natsConnectionName: 'triad-api' });
     return {
       module: ApiModule,
       imports: [
         ServerConfigModule.forRoot(config),
         DatabaseModule.forRoot({ applicationName: 'triad-api' }),
-        GraphQLModule.forRoot<MercuriusDriverConfig>(graphqlOptions()),
+        GraphQLModule.forRoot<MercuriusDriverConfig>(graphqlOptions(logger.child({ component: 'graphql' }))),
         AuthModule,
         ClustersModule,
         commands,

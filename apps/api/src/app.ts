@@ -9,7 +9,7 @@ import { NestPinoLogger } from './nest-logger';
 /** Builds the api application (not listening yet): used by main.ts and by tests. */
 export async function createApiApp(config: ServerConfig, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: 1024 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
   });
   const metrics = app.get(MetricsRegistry);

@@ -58,16 +58,21 @@ describe('api process', () => {
     expect(readFileSync(out, 'utf8').trim()).not.toBe(token);
   }, 60_000);
 
-  it('serves GraphQL with the owner token and stops cleanly on SIGTERM', async () => {
+  it('serves GraphQL with the owner token, logs each operation with its tenant, and stops cleanly on SIGTERM', async () => {
     api = startTsProcess({ name: 'api', entry: 'apps/api/src/main.ts', env, logFile: join(dir, 'api.log') });
     const base = `http://127.0.0.1:${env.HTTP_PORT}`;
     await waitFor('api /healthz', async () => (await fetch(`${base}/healthz`)).ok, 60_000, 250);
     const client = new GraphQLClient(`${base}/graphql`, readFileSync(join(dir, 'owner.token'), 'utf8').trim());
-    const { createCloud } = await client.ok<{ createCloud: { name: string } }>('mutation { createCloud(name: "eu-west") { name } }');
+    const { createCloud } = await client.ok<{ createCloud: { name: string } }>('mutation CreateEuWest { createCloud(name: "eu-west") { name } }');
     expect(createCloud.name).toBe('eu-west');
 
     const code = await api.stop('SIGTERM', 20_000);
     expect(code).toBe(0);
     expect(api.log()).toContain('"msg":"stopped"');
+    const line = api
+      .log()
+      .split('\n')
+      .find((l) => l.includes('"operation":"CreateEuWest"'));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'graphql operation', operationType: 'mutation', tenantId: expect.any(String) });
   }, 90_000);
 });

@@ -26,7 +26,9 @@ export function dataSourceOptions(url: string, opts: DataSourceFactoryOptions = 
     synchronize: false,
     migrationsRun: false,
     uuidExtension: 'pgcrypto',
-    logging: opts.logging ? ['query', 'error'] : ['error'],
+    // Failed queries surface as errors to their caller (and INTERNAL ones are logged there as JSON);
+    // TypeORM's own console logging would print expected ones such as unique violations.
+    logging: opts.logging ? ['query', 'error'] : false,
     applicationName: opts.applicationName ?? 'triad',
     extra: { max: opts.poolSize ?? 10 },
   };
