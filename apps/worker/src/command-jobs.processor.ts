@@ -1,6 +1,6 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
-import { COMMANDS_LOGGER, CommandsService, Reconciler } from '@triad/commands';
+import { COMMANDS_LOGGER, CommandsService, OutboxRelay, Reconciler } from '@triad/commands';
 import type { Logger } from '@triad/logging';
 import type { Job, Queue } from 'bullmq';
 
@@ -11,7 +11,12 @@ export const JOB = {
   reconcileSweep: 'reconcile-sweep',
   reconcileCluster: 'reconcile-cluster',
   expireCommands: 'expire-commands',
+  pruneOutbox: 'prune-outbox',
 } as const;
+
+/** Published outbox rows are kept this long for troubleshooting, then deleted (hourly job). */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const PRUNE_OUTBOX_EVERY_MS = 60 * 60 * 1000;
 
 interface ReconcileClusterData {
   tenantId: string;
@@ -32,6 +37,7 @@ export class CommandJobsProcessor extends WorkerHost {
     @Inject(COMMANDS_LOGGER) logger: Logger,
     @Inject(Reconciler) private readonly reconciler: Reconciler,
     @Inject(CommandsService) private readonly commands: CommandsService,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @InjectQueue(COMMAND_JOBS_QUEUE) private readonly queue: Queue,
   ) {
     super();
@@ -59,6 +65,8 @@ export class CommandJobsProcessor extends WorkerHost {
       }
       case JOB.expireCommands:
         return { expired: await this.commands.expireOverdue() };
+      case JOB.pruneOutbox:
+        return { deleted: await this.relay.prunePublished(OUTBOX_RETENTION_MS) };
       default:
         throw new Error(`unknown job ${job.name}`);
     }
@@ -74,5 +82,6 @@ export class CommandJobsProcessor extends WorkerHost {
     const keep = { removeOnComplete: 100, removeOnFail: 100 };
     await this.queue.upsertJobScheduler(JOB.reconcileSweep, { every: intervals.reconcileSweepMs }, { name: JOB.reconcileSweep, opts: keep });
     await this.queue.upsertJobScheduler(JOB.expireCommands, { every: intervals.commandExpiryMs }, { name: JOB.expireCommands, opts: keep });
+    await this.queue.upsertJobScheduler(JOB.pruneOutbox, { every: PRUNE_OUTBOX_EVERY_MS }, { name: JOB.pruneOutbox, opts: keep });
   }
 }

@@ -161,4 +161,21 @@ describe(OutboxRelay.name, () => {
     expect(await unpublished(f)).toEqual([]);
     expect(await messagesOnSubject(commandSubject(f.tenantId, node.id))).toBe(1);
   });
+
+  it('prunes only rows published longer ago than the retention', async () => {
+    const f = await ClusterFixture.create(ds, labSpec);
+    await f.nodes(1);
+    await f.newRevision();
+    await relay.runOnce();
+    await relay.runOnce();
+    const rows = await ds.getRepository(Outbox).findBy({ tenantId: f.tenantId });
+    expect(rows.map((r) => r.publishedAt)).toEqual([expect.any(Date), expect.any(Date)]);
+    const [old, recent] = rows;
+    await ds.getRepository(Outbox).update({ id: old.id }, { publishedAt: new Date(Date.now() - 8 * 86_400_000) });
+    const waiting = await new TenantScopedRepository(ds.manager, Outbox).insert(f.tenantId, { kind: 'not.handled.here', aggregateId: 'x', payload: {} });
+
+    expect(await relay.prunePublished(7 * 86_400_000)).toBeGreaterThanOrEqual(1);
+    const left = (await ds.getRepository(Outbox).findBy({ tenantId: f.tenantId })).map((r) => r.id).sort();
+    expect(left).toEqual([recent.id, waiting.id].sort());
+  });
 });

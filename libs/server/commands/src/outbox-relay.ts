@@ -3,6 +3,7 @@ import type { Logger } from '@triad/logging';
 import { Outbox } from '@triad/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { OUTBOX_CHANNEL } from './outbox-notify';
+import { affectedRows } from './sql';
 
 /** What to do with one kind of outbox row. Throwing leaves the row for a retry with backoff. */
 export interface OutboxHandler {
@@ -105,6 +106,19 @@ export class OutboxRelay {
       for (const row of rows) await this.handleRow(trx, row);
       return rows.length;
     });
+  }
+
+  /**
+   * Deletes rows published more than `olderThanMs` ago (at most `limit` per call): they only
+   * matter for troubleshooting. Returns how many were deleted.
+   */
+  async prunePublished(olderThanMs: number, limit = 10_000): Promise<number> {
+    return affectedRows(
+      this.dataSource,
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2)`,
+      [olderThanMs, limit],
+    );
   }
 
   private async handleRow(trx: EntityManager, row: Outbox): Promise<void> {
