@@ -3,7 +3,6 @@ export * from './cluster-spec.schema';
 export * from './resolve';
 export * from './service-catalogue';
 export * from './spec-problem';
-export { ACKNOWLEDGEABLE_WARNINGS } from './rules/pacemaker.rule';
 export { validateClusterSpec, type SpecValidation } from './validate-cluster-spec';
 export { parseSpecText } from './spec-file';
 export { clusterSpecJsonSchemaText } from './json-schema';

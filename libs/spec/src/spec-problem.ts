@@ -10,6 +10,12 @@ export interface SpecProblem {
   severity: ProblemSeverity;
 }
 
+/**
+ * Risks a spec may accept by listing their code in `acknowledgedWarnings`; until then they count
+ * as errors.
+ */
+export const ACKNOWLEDGEABLE_WARNINGS = ['STONITH_DISABLED', 'NO_QUORUM_POLICY_IGNORE', 'GALERA_ON_PUBLIC_NETWORK'] as const;
+
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))

@@ -419,6 +419,20 @@ describe(validateClusterSpec.name, () => {
       );
     });
 
+    it('needs a database frontend on the public network to be acknowledged', () => {
+      const spec = validSpec();
+      at(spec, 'galera').network = 'public';
+      at(spec, 'galera').vip = '10.20.0.100';
+      expectProblem(
+        spec,
+        'GALERA_ON_PUBLIC_NETWORK',
+        'galera.network',
+        'The database frontend would listen on the public network, reachable by tenants and the internet; use network internal, or add GALERA_ON_PUBLIC_NETWORK to acknowledgedWarnings.',
+      );
+      spec['acknowledgedWarnings'] = ['GALERA_ON_PUBLIC_NETWORK'];
+      expect(validateClusterSpec(spec).spec).toBeDefined();
+    });
+
     it('requires an SST password for mariabackup', () => {
       const spec = validSpec();
       at(spec, 'galera').sstMethod = 'mariabackup';
@@ -561,7 +575,7 @@ describe(validateClusterSpec.name, () => {
         {
           path: 'acknowledgedWarnings[0]',
           code: 'UNKNOWN_ACKNOWLEDGEMENT',
-          message: '"DUPLICATE_VIP" is not a warning that can be acknowledged; use one of STONITH_DISABLED, NO_QUORUM_POLICY_IGNORE.',
+          message: '"DUPLICATE_VIP" is not a warning that can be acknowledged; use one of STONITH_DISABLED, NO_QUORUM_POLICY_IGNORE, GALERA_ON_PUBLIC_NETWORK.',
           severity: 'warning',
         },
       ]);

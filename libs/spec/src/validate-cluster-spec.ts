@@ -1,14 +1,15 @@
 import { clusterSpecSchema, type ClusterSpec } from './cluster-spec.schema';
 import { isAboutRepairedField, repairSingleFields } from './repair';
+import { checkAcknowledgements } from './rules/acknowledgements.rule';
 import { checkCorosync } from './rules/corosync.rule';
 import { checkGalera } from './rules/galera.rule';
 import { checkNodePorts } from './rules/node-ports.rule';
-import { ACKNOWLEDGEABLE_WARNINGS, checkPacemaker } from './rules/pacemaker.rule';
+import { checkPacemaker } from './rules/pacemaker.rule';
 import { findInlineSecrets } from './rules/secrets.rule';
 import { checkServices } from './rules/services.rule';
 import { checkTopology } from './rules/topology.rule';
 import { schemaIssuesToProblems } from './schema-issues';
-import type { SpecProblem } from './spec-problem';
+import { ACKNOWLEDGEABLE_WARNINGS, type SpecProblem } from './spec-problem';
 
 export interface SpecValidation {
   /** Set, with every default filled in, only when no problem has severity `error`. */
@@ -23,6 +24,7 @@ const CROSS_FIELD_RULES: ((spec: ClusterSpec) => SpecProblem[])[] = [
   checkGalera,
   checkPacemaker,
   checkCorosync,
+  checkAcknowledgements,
 ];
 
 function crossFieldProblems(spec: ClusterSpec): SpecProblem[] {

@@ -38,6 +38,15 @@ export function checkGalera(spec: ClusterSpec): SpecProblem[] {
       });
     }
   }
+  if (galera.network === 'public') {
+    problems.push({
+      path: 'galera.network',
+      code: 'GALERA_ON_PUBLIC_NETWORK',
+      message:
+        'The database frontend would listen on the public network, reachable by tenants and the internet; use network internal, or add GALERA_ON_PUBLIC_NETWORK to acknowledgedWarnings.',
+      severity: 'warning',
+    });
+  }
   if (galera.sstMethod === 'mariabackup' && !galera.sstPassword) {
     problems.push({
       path: 'galera.sstPassword',

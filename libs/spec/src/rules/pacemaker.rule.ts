@@ -1,8 +1,6 @@
 import type { ClusterSpec } from '../cluster-spec.schema';
 import type { SpecProblem } from '../spec-problem';
 
-/** Warnings a spec may accept by listing their code in `acknowledgedWarnings`. */
-export const ACKNOWLEDGEABLE_WARNINGS = ['STONITH_DISABLED', 'NO_QUORUM_POLICY_IGNORE'] as const;
 
 /** Fence parameters reach the fence agent as `key=value` lines: a newline would add a parameter. */
 const UNSAFE_PARAM_VALUE = /[\r\n\0]/;
@@ -117,14 +115,5 @@ export function checkPacemaker(spec: ClusterSpec): SpecProblem[] {
 
   maintenance.nodes.forEach((node, i) => unknownNode(`pacemaker.maintenance.nodes[${i}]`, node));
 
-  spec.acknowledgedWarnings.forEach((code, i) => {
-    if (!(ACKNOWLEDGEABLE_WARNINGS as readonly string[]).includes(code))
-      problems.push({
-        path: `acknowledgedWarnings[${i}]`,
-        code: 'UNKNOWN_ACKNOWLEDGEMENT',
-        message: `"${code}" is not a warning that can be acknowledged; use one of ${ACKNOWLEDGEABLE_WARNINGS.join(', ')}.`,
-        severity: 'warning',
-      });
-  });
   return problems;
 }
