@@ -25,15 +25,15 @@ describe('command journal decisions', () => {
     expect(decideCommand(j, { id: 'b', generation: 4 })).toMatchObject({ accept: false, reason: 'STALE_GENERATION' });
   });
 
-  it('accepts the same or a higher generation from a new command id', () => {
+  it('refuses a new command id that reuses an accepted generation, and accepts a higher one', () => {
     const j = recordCommand(EMPTY_JOURNAL, { id: 'a', generation: 5, expiresAt: later }, now);
-    expect(decideCommand(j, { id: 'b', generation: 5 })).toEqual({ accept: true });
+    expect(decideCommand(j, { id: 'b', generation: 5 })).toMatchObject({ accept: false, reason: 'STALE_GENERATION' });
     expect(decideCommand(j, { id: 'c', generation: 6 })).toEqual({ accept: true });
   });
 
-  it('keeps the generation fence when a lower generation arrives after a higher one was recorded', () => {
+  it('keeps the generation fence when a lower generation is recorded after a higher one', () => {
     let j = recordCommand(EMPTY_JOURNAL, { id: 'a', generation: 7, expiresAt: later }, now);
-    j = recordCommand(j, { id: 'b', generation: 7, expiresAt: later }, now);
+    j = recordCommand(j, { id: 'b', generation: 3, expiresAt: later }, now);
     expect(j.highestGeneration).toBe(7);
   });
 

@@ -47,11 +47,13 @@ export function decideCommand(journal: JournalData, command: { id: string; gener
       message: `command ${command.id} was already received at ${seen.receivedAt}${seen.outcome ? ` and ${seen.outcome.toLowerCase()}` : ''}; it is not run again`,
     };
   }
-  if (command.generation < journal.highestGeneration) {
+  // The control plane gives every command its own generation (monotonic per node), so a new id
+  // with a generation already used is as stale as a lower one.
+  if (command.generation <= journal.highestGeneration) {
     return {
       accept: false,
       reason: 'STALE_GENERATION',
-      message: `generation ${command.generation} is lower than generation ${journal.highestGeneration} this node has already accepted`,
+      message: `generation ${command.generation} is not above generation ${journal.highestGeneration} this node has already accepted`,
     };
   }
   return { accept: true };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { applyArtifact, DriverError } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import { freePort, httpGetText, waitFor } from '@triad/testing';
+import { haproxyCli, parseShowProc } from './haproxy-cli';
 import { HaproxyDriver } from './haproxy.driver';
 
 const logger = createLogger('haproxy-driver-test', { level: 'silent' });
@@ -163,6 +164,24 @@ describe(HaproxyDriver.name, () => {
     expect(readFileSync(cfg, 'utf8')).toBe(good);
     expect(readFileSync(`${cfg}.previous`, 'utf8')).toBe(good);
     expect(await httpGetText(frontendPort)).toBe('200 backend-one');
+  });
+
+  it('starts the managed haproxy again when it dies, and keeps it stopped once the agent stops', async () => {
+    const backend = await startBackend('backend-one');
+    backends.push(backend.server);
+    const frontendPort = await freePort();
+    await driver.start();
+    await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: backend.port }), logger);
+    const masterPid = () => haproxyCli(join(dir, 'master.sock'), 'show proc').then((t) => parseShowProc(t).master?.pid);
+    const first = await masterPid();
+
+    process.kill(first as number, 'SIGKILL');
+    await waitFor('haproxy restarted', async () => (await masterPid().catch(() => undefined)) !== first && (await httpGetText(frontendPort).catch(() => '')) === '200 backend-one', 15_000);
+    expect((await driver.probe()).state).toBe('COMPONENT_OK');
+
+    await driver.stop();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await expect(httpGetText(frontendPort)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('reports a failed first start and leaves no configuration behind', async () => {

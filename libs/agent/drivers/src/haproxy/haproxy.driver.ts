@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, unlink } from 'node:fs/promises';
-import { DriverError, fsyncDir, readFileIfExists, runFile, sleep, writeFileAtomic, type ComponentDriver } from '@triad/agent-core';
+import { DriverError, fsyncDir, fullJitterBackoffMs, readFileIfExists, runFile, sleep, writeFileAtomic, type ComponentDriver } from '@triad/agent-core';
 import type { ComponentHealth } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
 import { dirname } from 'node:path';
@@ -36,7 +36,13 @@ export class HaproxyDriver implements ComponentDriver {
   readonly artifact = 'haproxy.cfg';
   private child: ChildProcess | undefined;
   private childExited: Promise<void> = Promise.resolve();
-  private stopping = false;
+  /** Set between stop() and start(): no restarts. */
+  private stopped = true;
+  /** Children whose exit is not a crash: the agent stopped them, or they failed to start (the apply reports that). */
+  private readonly expectedExits = new WeakSet<ChildProcess>();
+  private spawning: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private crashes = 0;
   /** Recent output of the managed haproxy: its ALERT lines explain a failed start or reload. */
   private output: string[] = [];
   private readonly staged: string;
@@ -62,7 +68,7 @@ export class HaproxyDriver implements ComponentDriver {
 
   /** Managed mode: runs haproxy if there is a configuration to run. */
   async start(): Promise<void> {
-    this.stopping = false;
+    this.stopped = false;
     if (this.opts.mode !== 'managed' || this.running()) return;
     if ((await readFileIfExists(this.opts.configFile)) === undefined) {
       this.opts.logger.info({ config: this.opts.configFile }, 'no haproxy configuration yet; haproxy starts with the first applied revision');
@@ -72,9 +78,18 @@ export class HaproxyDriver implements ComponentDriver {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.spawning?.catch(() => undefined);
+    await this.halt();
+  }
+
+  /** Stops the managed haproxy (SIGTERM, SIGKILL after 5 s) and reaps it. */
+  private async halt(): Promise<void> {
     const child = this.child;
     if (!child || !this.running()) return;
+    this.expectedExits.add(child);
     child.kill('SIGTERM');
     const killTimer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await this.childExited;
@@ -104,6 +119,7 @@ export class HaproxyDriver implements ComponentDriver {
   }
 
   async reload(): Promise<void> {
+    await this.spawning?.catch(() => undefined);
     if (this.opts.mode === 'managed' && !this.running()) {
       await this.spawnMaster();
       return;
@@ -158,7 +174,7 @@ export class HaproxyDriver implements ComponentDriver {
       // First configuration on this node: there is nothing to go back to, so nothing runs.
       await unlink(this.opts.configFile).catch(() => undefined);
       if (this.opts.mode === 'external') throw new DriverError('rollback', 'there is no previous haproxy configuration to restore');
-      await this.stop();
+      await this.halt();
       return 'there was no previous configuration: the new one was removed and haproxy is not running';
     }
     await writeFileAtomic(this.opts.configFile, previous, 0o640);
@@ -196,8 +212,35 @@ export class HaproxyDriver implements ComponentDriver {
     return haproxyCli(this.opts.masterSocket, `@!${this.currentWorker} ${command}`);
   }
 
+  /** One spawn at a time: an apply and a crash restart must not start two masters. */
+  private spawnMaster(): Promise<void> {
+    this.spawning ??= this.spawnMasterOnce().finally(() => (this.spawning = undefined));
+    return this.spawning;
+  }
+
+  /** A managed haproxy that died on its own is started again, with backoff, while a configuration exists. */
+  private scheduleRestart(): void {
+    if (this.stopped || this.restartTimer) return;
+    const delay = fullJitterBackoffMs(this.crashes++, 500, 30_000);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restartAfterCrash();
+    }, delay);
+  }
+
+  private async restartAfterCrash(): Promise<void> {
+    if (this.stopped || this.running() || (await readFileIfExists(this.opts.configFile)) === undefined) return;
+    try {
+      await this.spawnMaster();
+      this.opts.logger.warn({ crashes: this.crashes }, 'managed haproxy restarted after it exited');
+    } catch (e) {
+      this.opts.logger.error({ err: (e as Error).message }, 'managed haproxy could not be restarted; retrying');
+      this.scheduleRestart();
+    }
+  }
+
   /** Starts `haproxy -W -db -S <master>,mode,600 -f <cfg>` and waits for its first worker. */
-  private async spawnMaster(): Promise<void> {
+  private async spawnMasterOnce(): Promise<void> {
     this.output = [];
     this.currentWorker = undefined;
     const args = ['-W', '-db', '-S', `${this.opts.masterSocket},mode,600`];
@@ -216,9 +259,15 @@ export class HaproxyDriver implements ComponentDriver {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    const startedAt = Date.now();
+    // A child that dies before its first worker is up is a failed start, reported to the caller.
+    let starting = true;
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
-      if (!this.stopping) this.opts.logger.error({ code, signal, output: this.output.slice(-5) }, 'managed haproxy exited');
+      if (starting || this.expectedExits.has(child)) return;
+      this.opts.logger.error({ code, signal, output: this.output.slice(-5) }, 'managed haproxy exited unexpectedly');
+      if (Date.now() - startedAt > 60_000) this.crashes = 0; // it had been running fine: restart quickly
+      this.scheduleRestart();
     });
     child.once('error', (e) => this.opts.logger.error({ err: e }, 'could not run haproxy'));
 
@@ -231,6 +280,7 @@ export class HaproxyDriver implements ComponentDriver {
       const procs = await this.processes().catch(() => undefined);
       const worker = procs?.workers[0];
       if (worker) {
+        starting = false;
         this.currentWorker = worker.pid;
         this.opts.logger.info({ pid: child.pid, worker: worker.pid }, 'managed haproxy started');
         return;
