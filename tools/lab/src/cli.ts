@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { renderLabClusterFiles, startClusterStack } from './cluster-stack';
+import { LAB_RESOURCES, renderLabClusterFiles, startClusterStack } from './cluster-stack';
 import { labClusterSpec } from './lab-cluster-spec';
 import { DEFAULT_STATE_ROOT } from './lab-state';
 import { Lab, type LabStatus } from './lab';
@@ -117,11 +117,12 @@ for (const [verb, description] of [
 program
   .command('cluster')
   .description('start Corosync + Pacemaker in every controller from the lab spec, rendered by @triad/render')
-  .option('--resources <set>', 'what Pacemaker manages: none | haproxy-vips', 'none')
+  .option('--resources <set>', `what Pacemaker manages: ${LAB_RESOURCES.join(' | ')}`, 'none')
   .action(async (opts: { resources: string }) => {
-    if (opts.resources !== 'none' && opts.resources !== 'haproxy-vips') throw new Error(`--resources: none or haproxy-vips`);
+    const resources = LAB_RESOURCES.find((r) => r === opts.resources);
+    if (!resources) throw new Error(`--resources: one of ${LAB_RESOURCES.join(', ')}`);
     const lab = open();
-    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), opts.resources));
+    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), resources));
     console.log(`cluster formed in ${(elapsedMs / 1000).toFixed(1)} s: online ${membership.online.join(', ')}; DC ${membership.dc}`);
   });
 

@@ -37,7 +37,7 @@ describe(startClusterStack.name, () => {
   afterAll(() => Lab.down(name), 120_000);
 
   it('forms a 3-node Corosync/Pacemaker cluster with a DC from rendered configuration', async () => {
-    const files = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips');
+    const files = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips-galera');
     const { membership, elapsedMs } = await startClusterStack(lab, files, { timeoutMs: 120_000 });
     console.log(`3 nodes online with DC ${membership.dc} ${elapsedMs} ms after corosync started`);
     expect(membership.online.sort()).toEqual(['controller-1', 'controller-2', 'controller-3']);
@@ -54,6 +54,21 @@ describe(startClusterStack.name, () => {
     for (let i = 0; i < 12; i++) answered.add(await answeringNode(keystoneVip));
     expect(answered.size).toBeGreaterThan(1);
   }, 120_000);
+
+  it('promotes the Galera clone on every controller: one Synced 3-node cluster', async () => {
+    const t0 = Date.now();
+    const synced = async () => {
+      const mon = await lab.exec('controller-1', ['/usr/sbin/crm_mon', '-1']);
+      if (!/Promoted: \[ controller-1 controller-2 controller-3 \]/.test(mon.stdout)) return false;
+      for (const c of lab.controllers) {
+        const r = await lab.exec(c.name, ['/usr/bin/mysql', '-uroot', '-N', '-e', "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment')"]);
+        if (!r.stdout.includes('wsrep_cluster_size\t3') || !r.stdout.includes('Synced')) return false;
+      }
+      return true;
+    };
+    expect(await eventually(synced, 240_000)).toBe(true);
+    console.log(`Galera: promoted everywhere, 3 nodes Synced ${Date.now() - t0} ms after the cluster formed`);
+  }, 300_000);
 
   it('a cut controller loses quorum while the other two keep theirs, and rejoins when healed', async () => {
     await lab.cut('controller-3');

@@ -4,7 +4,6 @@
  * them). Recipe and pitfalls: /work/shared/LAB.md, docs/lab.md.
  */
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { renderNode, type Artifact } from '@triad/render';
 import type { ClusterSpec } from '@triad/spec';
 import type { Lab } from './lab';
@@ -17,14 +16,24 @@ export interface ClusterStackFiles {
   'cib.xml'?: string;
   /** /etc/haproxy/haproxy.cfg, which the CIB's haproxy resource (ocf:heartbeat:anything) runs. */
   'haproxy.cfg'?: string;
+  /** /etc/mysql/my.cnf, the `config` of the CIB's galera resource. */
+  'galera.cnf'?: string;
 }
+
+/** Where each file goes inside a controller (the host profile the lab renders with). */
+const INSTALL_PATHS = {
+  'corosync.conf': '/etc/corosync/corosync.conf',
+  'haproxy.cfg': LAB_HOST_PROFILE.haproxy.configPath,
+  'galera.cnf': LAB_HOST_PROFILE.galera.configPath,
+} as const;
 
 /**
  * What Pacemaker manages in the lab: nothing (the cluster only forms), or the VIPs and the HAProxy
- * clone in front of the stand-in APIs. Galera and RabbitMQ resources are left out until the lab
- * prepares their data directories, users and cookies (docs/lab.md).
+ * clone in front of the stand-in APIs; plus the Galera clone. RabbitMQ is left out until the lab
+ * installs its cookie and environment file (docs/lab.md).
  */
-export type LabResources = 'none' | 'haproxy-vips';
+export const LAB_RESOURCES = ['none', 'haproxy-vips', 'haproxy-vips-galera'] as const;
+export type LabResources = (typeof LAB_RESOURCES)[number];
 
 export interface ClusterMembership {
   dc?: string;
@@ -42,14 +51,17 @@ export interface ClusterStackStarted {
 const PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** corosync.conf, cib.xml and haproxy.cfg out of a node's rendered artifacts. */
+/** The files of a node's rendered artifacts that the cluster stack uses. */
 export function clusterStackFiles(artifacts: Artifact[]): ClusterStackFiles {
   const content = (name: Artifact['name']) => artifacts.find((a) => a.name === name)?.content;
   const corosync = content('corosync.conf');
   if (corosync === undefined) throw new Error('no corosync.conf among the rendered artifacts');
-  const cib = content('cib.xml');
-  const haproxy = content('haproxy.cfg');
-  return { 'corosync.conf': corosync, ...(cib !== undefined ? { 'cib.xml': cib } : {}), ...(haproxy !== undefined ? { 'haproxy.cfg': haproxy } : {}) };
+  const files: ClusterStackFiles = { 'corosync.conf': corosync };
+  for (const name of ['cib.xml', 'haproxy.cfg', 'galera.cnf'] as const) {
+    const text = content(name);
+    if (text !== undefined) files[name] = text;
+  }
+  return files;
 }
 
 /** A CIB keeping only cluster options and nodes: the cluster forms without managing anything. */
@@ -86,15 +98,15 @@ export function renderLabClusterFiles(lab: Lab, spec: ClusterSpec, resources: La
     lab.controllers.map((c) => {
       const files = clusterStackFiles(renderNode(spec, c.name, LAB_HOST_PROFILE));
       const cib = files['cib.xml'] ?? '';
+      if (resources === 'none') return [c.name, { 'corosync.conf': files['corosync.conf'], 'cib.xml': cibWithoutResources(cib) }];
+      const left = resources === 'haproxy-vips' ? ['galera-clone', 'rabbitmq-clone'] : ['rabbitmq-clone'];
       return [
         c.name,
-        resources === 'none'
-          ? { 'corosync.conf': files['corosync.conf'], 'cib.xml': cibWithoutResources(cib) }
-          : {
-              ...files,
-              'cib.xml': cibWithoutClones(cib, ['galera-clone', 'rabbitmq-clone']),
-              ...(files['haproxy.cfg'] !== undefined ? { 'haproxy.cfg': haproxyCfgForLab(files['haproxy.cfg']) } : {}),
-            },
+        {
+          ...files,
+          'cib.xml': cibWithoutClones(cib, left),
+          ...(files['haproxy.cfg'] !== undefined ? { 'haproxy.cfg': haproxyCfgForLab(files['haproxy.cfg']) } : {}),
+        },
       ];
     }),
   );
@@ -151,10 +163,11 @@ export async function startClusterStack(lab: Lab, files: Record<string, ClusterS
   for (const c of nodes) {
     const f = Object.entries(files).find(([n]) => lab.controller(n) === c)?.[1];
     if (!f) continue;
-    // The anchor bind-mounts these directories over /etc/corosync and /var/lib/pacemaker.
-    writeFileSync(join(c.dir, 'root/etc/corosync/corosync.conf'), f['corosync.conf']);
-    if (f['haproxy.cfg'] !== undefined) writeFileSync(join(c.dir, 'root/etc/haproxy/haproxy.cfg'), f['haproxy.cfg']);
-    const cib = join(c.dir, 'root/var/lib/pacemaker/cib/cib.xml');
+    for (const name of ['corosync.conf', 'haproxy.cfg', 'galera.cnf'] as const) {
+      const text = f[name];
+      if (text !== undefined) lab.writeFile(c.name, INSTALL_PATHS[name], text);
+    }
+    const cib = lab.hostPath(c.name, '/var/lib/pacemaker/cib/cib.xml');
     if (f['cib.xml'] && !existsSync(cib)) {
       writeFileSync(cib, f['cib.xml'], { mode: 0o600 });
       chownSync(cib, hacluster.uid, hacluster.gid);

@@ -28,7 +28,7 @@ import {
   type LabState,
   type SupervisedRecord,
 } from './lab-state';
-import { anchorScript } from './node-mounts';
+import { anchorScript, NODE_MOUNTS } from './node-mounts';
 
 /** Every lab lives in 10.77.0.0/16: lab N uses 10.77.N.0/24 (controllers .1…, gateway .254). */
 export const LAB_NETWORK_PREFIX = '10.77';
@@ -261,6 +261,27 @@ export class Lab {
       timeoutMs: opts.timeoutMs,
       env: { ...process.env, ...opts.env },
     });
+  }
+
+  /**
+   * Where a file a controller sees at `path` lives on the host — only for paths under the per-node
+   * directories the anchor mounts (so nothing of the host is ever touched through it).
+   */
+  hostPath(node: string, path: string): string {
+    const c = this.controller(node);
+    const mount = NODE_MOUNTS.find((m) => path === m.target || path.startsWith(`${m.target}/`));
+    if (!mount || path.split('/').includes('..')) throw new Error(`${path} is not in a per-controller directory (${NODE_MOUNTS.map((m) => m.target).join(', ')})`);
+    return join(c.dir, 'root', path);
+  }
+
+  /**
+   * Writes a file a controller sees at `path`, replacing (never following) what is there: the
+   * per-node copies of /etc directories may hold symlinks into the host's /etc.
+   */
+  writeFile(node: string, path: string, content: string, mode = 0o644): void {
+    const file = this.hostPath(node, path);
+    rmSync(file, { force: true });
+    writeFileSync(file, content, { mode });
   }
 
   /** The argv that runs `argv` inside a controller: nsenter into its anchor's namespaces. */
