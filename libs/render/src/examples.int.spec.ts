@@ -73,6 +73,28 @@ describe.each(examples)('example $name', ({ name, spec }) => {
     }
   });
 
+  it('renders a corosync.conf that corosync -t accepts on every node', async () => {
+    // corosync -t wants its own address on an interface and a key file: give it both in private
+    // network and mount namespaces (a tmpfs over /etc/corosync), nothing on this host changes.
+    const script = [
+      'mount -t tmpfs none /etc/corosync',
+      'head -c 256 /dev/urandom > /etc/corosync/authkey',
+      'chmod 400 /etc/corosync/authkey',
+      'ip link set lo up',
+      'ip addr add "$1" dev lo',
+      'exec /usr/sbin/corosync -t -c "$0"',
+    ].join(' && ');
+    for (const node of spec.topology.nodes) {
+      const conf = renderNode(spec, node.name).find((a) => a.name === 'corosync.conf');
+      const file = join(workDir, `${name}-${node.name}-corosync.conf`);
+      await writeFile(file, conf?.content ?? '');
+      const address = `${node.managementAddress}/${node.managementAddress.includes(':') ? 128 : 32}`;
+      await expect(
+        run('/usr/bin/unshare', ['-m', '-n', '--propagation', 'private', '--', '/bin/sh', '-c', script, file, address]),
+      ).resolves.toBeDefined();
+    }
+  });
+
   it('renders a CIB that crm_verify accepts', async () => {
     const file = join(workDir, `${name}-cib.xml`);
     await writeFile(file, renderCib(spec, specNodeNames(spec)[0]).content);
