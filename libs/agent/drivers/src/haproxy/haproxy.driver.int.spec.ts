@@ -184,6 +184,27 @@ describe(HaproxyDriver.name, () => {
     await expect(httpGetText(frontendPort)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('takes over the haproxy a crashed agent left running, keeps it serving, and stops it on stop', async () => {
+    const one = await startBackend('backend-one');
+    const two = await startBackend('backend-two');
+    backends.push(one.server, two.server);
+    const frontendPort = await freePort();
+    await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: one.port }), logger);
+
+    // The first driver stands for an agent that died: its haproxy keeps running.
+    const next = new HaproxyDriver({ mode: 'managed', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket: join(dir, 'master.sock'), statsSocket, logger, checkTimeoutMs: 3_000 });
+    try {
+      await next.start();
+      expect(await httpGetText(frontendPort)).toBe('200 backend-one');
+      await applyArtifact(next, haproxyConfig({ statsSocket, frontendPort, backendPort: two.port }), logger);
+      expect(await httpGetText(frontendPort)).toBe('200 backend-two');
+      expect((await next.probe()).state).toBe('COMPONENT_OK');
+    } finally {
+      await next.stop();
+    }
+    await expect(httpGetText(frontendPort)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it('reports a failed first start and leaves no configuration behind', async () => {
     const frontendPort = await freePort();
     const failure = await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: 1, bind: '192.0.2.1' }), logger).catch((e: unknown) => e);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { DriverError, fsyncDir, fullJitterBackoffMs, readFileIfExists, runFile, sleep, writeFileAtomic, type ComponentDriver } from '@triad/agent-core';
 import type { ComponentHealth } from '@triad/protocol';
@@ -43,6 +44,8 @@ export class HaproxyDriver implements ComponentDriver {
   private spawning: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private crashes = 0;
+  /** A master left running by a previous agent process (it crashed): watched by pid, not as a child. */
+  private adopted: { pid: number; watch: NodeJS.Timeout } | undefined;
   /** Recent output of the managed haproxy: its ALERT lines explain a failed start or reload. */
   private output: string[] = [];
   private readonly staged: string;
@@ -70,6 +73,12 @@ export class HaproxyDriver implements ComponentDriver {
   async start(): Promise<void> {
     this.stopped = false;
     if (this.opts.mode !== 'managed' || this.running()) return;
+    // haproxy outlives a crashed agent (it keeps serving); the restarted agent takes it over.
+    const leftOver = (await this.processes().catch(() => undefined))?.master;
+    if (leftOver) {
+      this.adopt(leftOver.pid);
+      return;
+    }
     if ((await readFileIfExists(this.opts.configFile)) === undefined) {
       this.opts.logger.info({ config: this.opts.configFile }, 'no haproxy configuration yet; haproxy starts with the first applied revision');
       return;
@@ -87,6 +96,18 @@ export class HaproxyDriver implements ComponentDriver {
 
   /** Stops the managed haproxy (SIGTERM, SIGKILL after 5 s) and reaps it. */
   private async halt(): Promise<void> {
+    const adopted = this.adopted;
+    if (adopted) {
+      clearInterval(adopted.watch);
+      this.adopted = undefined;
+      process.kill(adopted.pid, 'SIGTERM');
+      const deadline = Date.now() + 5_000;
+      while (processAlive(adopted.pid)) {
+        if (Date.now() > deadline) process.kill(adopted.pid, 'SIGKILL');
+        await sleep(50);
+      }
+      return;
+    }
     const child = this.child;
     if (!child || !this.running()) return;
     this.expectedExits.add(child);
@@ -195,7 +216,21 @@ export class HaproxyDriver implements ComponentDriver {
   }
 
   private running(): boolean {
+    if (this.adopted) return processAlive(this.adopted.pid);
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private adopt(pid: number): void {
+    this.opts.logger.warn({ pid }, 'took over the haproxy a previous agent process left running');
+    const watch = setInterval(() => {
+      if (processAlive(pid)) return;
+      clearInterval(watch);
+      this.adopted = undefined;
+      this.opts.logger.error({ pid }, 'managed haproxy exited unexpectedly');
+      this.scheduleRestart();
+    }, 1_000);
+    watch.unref();
+    this.adopted = { pid, watch };
   }
 
   private processes(): Promise<HaproxyProcesses> {
@@ -308,4 +343,18 @@ function condense(text: string): string {
     .filter(Boolean)
     .join(' | ');
   return oneLine.length > 2000 ? `${oneLine.slice(0, 2000)}…` : oneLine;
+}
+
+/** Whether a process exists and is not a zombie (an orphan's parent may reap it late). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
