@@ -3,6 +3,9 @@ import type { DataSource } from 'typeorm';
 import { issueApiToken, type IssuedApiToken } from './api-token.service';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 
+/** Slugs name tenants in URLs, logs and key prefixes. */
+const SLUG = /^[a-z][a-z0-9-]{1,62}$/;
+
 export interface BootstrapResult extends IssuedApiToken {
   tenant: Tenant;
   created: boolean;
@@ -13,6 +16,8 @@ export interface BootstrapResult extends IssuedApiToken {
  * then it revokes the tenant's owner tokens and issues a new one (for a lost owner token).
  */
 export async function bootstrapTenant(dataSource: DataSource, input: { name: string; slug: string; rotate?: boolean }): Promise<BootstrapResult> {
+  if (!SLUG.test(input.slug)) throw new AuthException(`slug ${JSON.stringify(input.slug)} must match ${SLUG}`, AuthExceptionCode.INVALID_ARGUMENT, { field: 'slug' });
+  if (input.name.trim() === '') throw new AuthException('name must not be blank', AuthExceptionCode.INVALID_ARGUMENT, { field: 'name' });
   return dataSource.transaction(async (trx) => {
     // Serialise concurrent bootstraps of one slug.
     await trx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`triad:bootstrap:${input.slug}`]);
