@@ -19,8 +19,9 @@ export interface AgentCommandPort {
 
 export type AgentCall = grpc.ServerDuplexStream<AgentMessage__Output, ServerMessage>;
 
-/** The state a heartbeat can change, as last written to Postgres. */
-interface KnownState {
+/** One stream's state: whether Hello came, and what a heartbeat can change as last written to Postgres. */
+interface SessionState {
+  greeted: boolean;
   appliedRevision: number;
   agentVersion: string | null;
   artifactsKey: string;
@@ -119,14 +120,14 @@ export class AgentStreamService {
   private serve(call: AgentCall, node: Node): void {
     const ref: NodeRef = { tenantId: node.tenantId, nodeId: node.id };
     const log = this.logger.child({ tenantId: node.tenantId, clusterId: node.clusterId, nodeId: node.id });
-    const known: KnownState = {
+    const session: SessionState = {
+      greeted: false,
       appliedRevision: node.appliedRevision,
       agentVersion: node.agentVersion,
       artifactsKey: artifactsKey(node.appliedArtifacts ?? {}),
       healthKey: storedHealthKey(node.health),
       skewReported: false,
     };
-    let greeted = false;
     this.calls.add(call);
     log.info({ peer: call.getPeer() }, 'agent connected');
 
@@ -141,11 +142,8 @@ export class AgentStreamService {
     call.on('error', done);
     call.on('data', (msg: AgentMessage__Output) => {
       call.pause();
-      this.dispatch(msg, greeted, ref, node, known, call)
-        .then((helloSeen) => {
-          greeted ||= helloSeen;
-          call.resume();
-        })
+      this.dispatch(msg, ref, node, session, call)
+        .then(() => call.resume())
         .catch((err: unknown) => {
           this.calls.delete(call);
           if (err instanceof ProtocolViolation) {
@@ -160,26 +158,23 @@ export class AgentStreamService {
     call.resume();
   }
 
-  /** Returns true once Hello has been handled. */
-  private async dispatch(msg: AgentMessage__Output, greeted: boolean, ref: NodeRef, node: Node, known: KnownState, call: AgentCall): Promise<boolean> {
+  private async dispatch(msg: AgentMessage__Output, ref: NodeRef, node: Node, session: SessionState, call: AgentCall): Promise<void> {
     if (msg.hello) {
-      await this.onHello(msg.hello, ref, node, known, call);
-      return true;
+      await this.onHello(msg.hello, ref, node, session, call);
+      session.greeted = true;
+      return;
     }
-    if (!greeted) {
-      throw new ProtocolViolation(`first message must be hello, got ${msg.body ?? 'nothing'}`);
-    }
-    if (msg.heartbeat) await this.onHeartbeat(msg.heartbeat, ref, known);
-    else if (msg.commandUpdate) await this.onCommandUpdate(msg.commandUpdate, ref, known);
-    return true;
+    if (!session.greeted) throw new ProtocolViolation(`first message must be hello, got ${msg.body ?? 'nothing'}`);
+    if (msg.heartbeat) await this.onHeartbeat(msg.heartbeat, ref, session);
+    else if (msg.commandUpdate) await this.onCommandUpdate(msg.commandUpdate, ref, session);
   }
 
-  private async onHello(hello: Hello__Output, ref: NodeRef, node: Node, known: KnownState, call: AgentCall): Promise<void> {
+  private async onHello(hello: Hello__Output, ref: NodeRef, node: Node, session: SessionState, call: AgentCall): Promise<void> {
     const now = new Date();
     const reported: ReportedNodeState = {};
     if (hello.facts) reported.facts = { ...hello.facts };
     await this.renewLease(ref, now, { seq: 0, appliedRevision: hello.appliedRevision, health: '[]' }, { hello: true });
-    this.diffReportedState(known, { appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion, artifacts: hello.appliedArtifacts }, reported);
+    this.diffReportedState(session, { appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion, artifacts: hello.appliedArtifacts }, reported);
     await this.writer.recordReportedState(ref, reported, now);
 
     const cluster = await new TenantScopedRepository<Cluster>(this.dataSource.manager, Cluster).findById(ref.tenantId, node.clusterId);
@@ -189,33 +184,33 @@ export class AgentStreamService {
     await this.commands.reconcileNode(ref.tenantId, ref.nodeId);
   }
 
-  private async onCommandUpdate(update: CommandUpdate__Output, ref: NodeRef, known: KnownState): Promise<void> {
+  private async onCommandUpdate(update: CommandUpdate__Output, ref: NodeRef, session: SessionState): Promise<void> {
     await this.commands.recordUpdate(ref.tenantId, ref.nodeId, update);
     if (update.state === 'COMMAND_SUCCEEDED') {
       // The commands side records the applied revision itself; re-read it so the next heartbeat
       // is compared with what Postgres now says (a later rollback must still be written).
       const row = await new TenantScopedRepository<Node>(this.dataSource.manager, Node).findById(ref.tenantId, ref.nodeId);
       if (row) {
-        known.appliedRevision = row.appliedRevision;
-        known.artifactsKey = artifactsKey(row.appliedArtifacts ?? {});
+        session.appliedRevision = row.appliedRevision;
+        session.artifactsKey = artifactsKey(row.appliedArtifacts ?? {});
       }
     }
   }
 
-  private async onHeartbeat(hb: Heartbeat__Output, ref: NodeRef, known: KnownState): Promise<void> {
+  private async onHeartbeat(hb: Heartbeat__Output, ref: NodeRef, session: SessionState): Promise<void> {
     const now = new Date();
     const skewMs = hb.sentAtMs ? now.getTime() - hb.sentAtMs : 0;
-    if (!known.skewReported && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) {
-      known.skewReported = true;
+    if (!session.skewReported && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) {
+      session.skewReported = true;
       this.logger.warn({ ...ref, skewMs }, 'node clock differs from the control plane by more than 10 s (check NTP on the node)');
     }
     await this.renewLease(ref, now, { seq: hb.seq, appliedRevision: hb.appliedRevision, health: JSON.stringify(hb.components) }, { seq: hb.seq });
     const reported: ReportedNodeState = {};
-    this.diffReportedState(known, { appliedRevision: hb.appliedRevision, artifacts: hb.appliedArtifacts }, reported);
+    this.diffReportedState(session, { appliedRevision: hb.appliedRevision, artifacts: hb.appliedArtifacts }, reported);
     const hk = healthKey(hb.components);
-    if (hk !== known.healthKey) {
+    if (hk !== session.healthKey) {
       reported.health = healthSnapshot(hb.components, now);
-      known.healthKey = hk;
+      session.healthKey = hk;
     }
     if (Object.keys(reported).length > 0) await this.writer.recordReportedState(ref, reported, now);
   }
@@ -228,19 +223,19 @@ export class AgentStreamService {
   }
 
   /** Adds to `out` what differs from what Postgres has, and remembers it as written. */
-  private diffReportedState(known: KnownState, report: { appliedRevision: number; agentVersion?: string; artifacts: ArtifactDigest__Output[] }, out: ReportedNodeState): void {
-    if (report.appliedRevision !== known.appliedRevision) {
-      out.appliedRevision = known.appliedRevision = report.appliedRevision;
+  private diffReportedState(session: SessionState, report: { appliedRevision: number; agentVersion?: string; artifacts: ArtifactDigest__Output[] }, out: ReportedNodeState): void {
+    if (report.appliedRevision !== session.appliedRevision) {
+      out.appliedRevision = session.appliedRevision = report.appliedRevision;
     }
-    if (report.agentVersion && report.agentVersion !== known.agentVersion) {
-      out.agentVersion = known.agentVersion = report.agentVersion;
+    if (report.agentVersion && report.agentVersion !== session.agentVersion) {
+      out.agentVersion = session.agentVersion = report.agentVersion;
     }
     if (report.artifacts.length > 0) {
       const artifacts = artifactMap(report.artifacts);
       const key = artifactsKey(artifacts);
-      if (key !== known.artifactsKey) {
+      if (key !== session.artifactsKey) {
         out.appliedArtifacts = artifacts;
-        known.artifactsKey = key;
+        session.artifactsKey = key;
       }
     }
   }
