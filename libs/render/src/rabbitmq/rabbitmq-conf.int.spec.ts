@@ -128,8 +128,10 @@ describe('rendered rabbitmq.conf on real RabbitMQ 3.10 (Erlang 25)', () => {
     cluster = (await startFromSpec({ queueType: 'classic-mirrored' })).cluster;
     console.info(`rabbitmq (classic-mirrored): 3 nodes running in one cluster in ${cluster.formedInMs} ms`, cluster.milestones);
     for (const node of cluster.nodes) {
-      const policies = JSON.parse(await node.ctl(['list_policies', '--formatter', 'json'])) as { name: string; pattern: string; definition: unknown }[];
+      const policies = JSON.parse(await node.ctl(['list_policies', '--formatter', 'json'])) as { name: string; pattern: string; definition: string }[];
       expect(policies).toEqual([expect.objectContaining({ name: 'ha-all', pattern: '^(?!amq\\.).*' })]);
+      // rabbitmqctl prints the definition as a JSON string.
+      expect(JSON.parse(policies[0].definition)).toEqual({ 'ha-mode': 'exactly', 'ha-params': 2, 'ha-promote-on-shutdown': 'always' });
     }
   });
 });

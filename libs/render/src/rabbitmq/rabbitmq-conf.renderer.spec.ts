@@ -2,6 +2,7 @@ import { labClusterSpec } from '@triad/testing';
 import { sha256Hex } from '../artifact';
 import { DEFAULT_HOST_PROFILE } from '../host-profile';
 import { UnknownNodeError } from '../node-lookup';
+import { renderCib } from '../pacemaker/cib.renderer';
 import { renderNode } from '../render-node';
 import { renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf } from './rabbitmq-conf.renderer';
 
@@ -91,13 +92,23 @@ describe(renderRabbitmqDefinitions.name, () => {
     expect(defs).toEqual({ vhosts: [{ name: '/', metadata: { default_queue_type: 'quorum' } }], policies: [] });
   });
 
-  it('mirrors classic queues matching the spec’s pattern on every node for classic-mirrored', () => {
+  it('mirrors classic queues matching the spec’s pattern on a majority of nodes for classic-mirrored', () => {
     const spec = labClusterSpec({ addresses: ADDRESSES, rabbitmq: { queueType: 'classic-mirrored', haPolicyPattern: '^(?!amq\\.).*' } });
     const defs = JSON.parse(renderRabbitmqDefinitions(spec, 'controller-1').content);
     expect(defs.vhosts).toEqual([{ name: '/' }]);
     expect(defs.policies).toEqual([
-      { vhost: '/', name: 'ha-all', pattern: '^(?!amq\\.).*', 'apply-to': 'queues', priority: 0, definition: { 'ha-mode': 'all', 'ha-sync-mode': 'automatic', 'ha-promote-on-shutdown': 'always' } },
+      { vhost: '/', name: 'ha-all', pattern: '^(?!amq\\.).*', 'apply-to': 'all', priority: 0, definition: { 'ha-mode': 'exactly', 'ha-params': 2, 'ha-promote-on-shutdown': 'always' } },
     ]);
+  });
+
+  it('declares the same ha-all policy the Pacemaker resource agent sets from cib.xml', () => {
+    const spec = labClusterSpec({ addresses: [...ADDRESSES, '172.16.2.14', '172.16.2.15'], rabbitmq: { queueType: 'classic-mirrored' } });
+    const setPolicy = /name="set_policy" value="([^"]*)"/.exec(renderCib(spec, 'controller-1').content);
+    expect(setPolicy).not.toBeNull();
+    const unescaped = (setPolicy?.[1] ?? '').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const [name, pattern, definition] = unescaped.split(' ');
+    const [policy] = JSON.parse(renderRabbitmqDefinitions(spec, 'controller-1').content).policies;
+    expect({ name: policy.name, pattern: policy.pattern, definition: policy.definition }).toEqual({ name, pattern, definition: JSON.parse(definition) });
   });
 
   it('is identical on every node, so each node loading it at boot agrees', () => {

@@ -43,15 +43,21 @@ export function renderRabbitmqConf(spec: ClusterSpec, nodeName: string, profile:
   return artifact('rabbitmq.conf', `${renderedByTriad(spec, nodeName, '#')}\n${body}`);
 }
 
-/** Mirror classic queues on every node, synchronise new mirrors, and promote one when the leader stops. */
-const CLASSIC_MIRRORED_POLICY = { 'ha-mode': 'all', 'ha-sync-mode': 'automatic', 'ha-promote-on-shutdown': 'always' };
+/**
+ * TripleO's mirroring: ceil(N/2) copies of each classic queue, and a mirror is promoted even when
+ * the leader stops before it is in sync. The same `ha-all` policy the Pacemaker resource agent
+ * sets (cib.xml `set_policy`), so whichever applies it last changes nothing.
+ */
+function classicMirroredPolicy(spec: ClusterSpec): Record<string, string | number> {
+  return { 'ha-mode': 'exactly', 'ha-params': Math.ceil(spec.topology.nodes.length / 2), 'ha-promote-on-shutdown': 'always' };
+}
 
 /**
  * The definitions every node loads at boot (identical on every node). With definitions to load,
  * RabbitMQ creates neither the default vhost nor the `guest` user, so the `/` vhost is declared
  * here; users and their passwords are secrets and are left to the agent.
  * - quorum: `/` gets `default_queue_type: quorum` (RabbitMQ 3.10 keeps it in vhost metadata).
- * - classic-mirrored: an `ha-all` policy over `haPolicyPattern`, the Red Hat HA layout.
+ * - classic-mirrored: the `ha-all` policy over `haPolicyPattern`, the Red Hat HA layout.
  */
 export function renderRabbitmqDefinitions(spec: ClusterSpec, nodeName: string): Artifact {
   findNode(spec, nodeName);
@@ -60,7 +66,7 @@ export function renderRabbitmqDefinitions(spec: ClusterSpec, nodeName: string): 
     vhosts: [{ name: '/', ...(r.queueType === 'quorum' ? { metadata: { default_queue_type: 'quorum' } } : {}) }],
     policies:
       r.queueType === 'classic-mirrored'
-        ? [{ vhost: '/', name: 'ha-all', pattern: r.haPolicyPattern, 'apply-to': 'queues', priority: 0, definition: CLASSIC_MIRRORED_POLICY }]
+        ? [{ vhost: '/', name: 'ha-all', pattern: r.haPolicyPattern, 'apply-to': 'all', priority: 0, definition: classicMirroredPolicy(spec) }]
         : [],
   };
   return artifact('rabbitmq-definitions.json', JSON.stringify(definitions, null, 2) + '\n');
