@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await Promise.allSettled([cp.api.stop('SIGTERM', 15_000), cp.worker.stop('SIGTERM', 15_000)]);
       await nats.stop();
       await db.drop();
+      // A SIGKILLed agent leaves its haproxy serving (by design: the data plane outlives the
+      // agent); reap whatever still runs from this control plane's directory.
+      try {
+        execFileSync('pkill', ['-KILL', '-f', dir]);
+      } catch {
+        // pkill exits 1 when nothing matched
+      }
       if (!process.env.TRIAD_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
     },
   };

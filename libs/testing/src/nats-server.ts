@@ -61,14 +61,15 @@ const UNLIMITED_ACCOUNT = {
   disk_max_stream_bytes: -1,
 };
 
-interface OperatorSetup {
+export interface OperatorSetup {
   config: string;
   controlPlaneCreds: NatsCreds;
   accountSigningSeed: string;
   accountPublicKey: string;
 }
 
-async function operatorSetup(): Promise<OperatorSetup> {
+/** Operator, system and application accounts for JWT auth, and a full-permission control-plane user. */
+export async function operatorSetup(): Promise<OperatorSetup> {
   const operator = createOperator();
   const system = createAccount();
   const account = createAccount();
