@@ -98,8 +98,16 @@ export const galeraSchema = z.strictObject({
       suspectTimeoutMs: z.number().int().min(100).max(600000).optional().describe('evs.suspect_timeout: silence after which a peer is suspected'),
       inactiveTimeoutMs: z.number().int().min(100).max(600000).optional().describe('evs.inactive_timeout: silence after which a peer is dropped'),
     })
-    .refine((e) => e.suspectTimeoutMs === undefined || e.inactiveTimeoutMs === undefined || e.inactiveTimeoutMs >= e.suspectTimeoutMs, {
-      error: 'inactiveTimeoutMs must not be shorter than suspectTimeoutMs',
+    .superRefine((e, ctx) => {
+      // Galera drops a peer only after suspecting it: the other order does not start.
+      if (e.suspectTimeoutMs !== undefined && e.inactiveTimeoutMs !== undefined && e.inactiveTimeoutMs < e.suspectTimeoutMs)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inactiveTimeoutMs'],
+          input: e.inactiveTimeoutMs,
+          message: `is shorter than suspectTimeoutMs (${e.suspectTimeoutMs}); make it at least as long`,
+          params: { code: 'EVS_TIMEOUT_ORDER' },
+        });
     })
     .optional()
     .describe('Galera group-membership timeouts; Galera defaults (PT5S / PT15S) when unset'),

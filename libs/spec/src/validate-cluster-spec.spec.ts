@@ -103,6 +103,17 @@ describe(validateClusterSpec.name, () => {
     expect(problems.every((p) => p.severity === 'error')).toBe(true);
   });
 
+  it('still runs the cross-field rules when a field name is misspelt', () => {
+    const spec = validSpec();
+    at(spec, 'galera').clusterNmae = 'x';
+    at(spec, 'topology', 'nodes', 2).name = 'controller-1';
+    expect(problemsOf(spec).map((p) => [p.code, p.path])).toEqual([
+      ['UNKNOWN_FIELD', 'galera.clusterNmae'],
+      ['DUPLICATE_NODE_NAME', 'topology.nodes[2].name'],
+      ['UNKNOWN_NODE', 'pacemaker.fencing.devices[2].nodes[0]'],
+    ]);
+  });
+
   describe('field rules', () => {
     it.each(['controller/1', '..', 'ctl 1', 'ctl$1', 'ctl;rm', 'ctl`id`', 'Controller1', '1ctl', 'a'.repeat(64)])(
       'rejects the name %j that could reach a shell or a path',
