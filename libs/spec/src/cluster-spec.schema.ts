@@ -168,7 +168,14 @@ export const pacemakerSchema = z.strictObject({
   haproxyResource: z
     .discriminatedUnion('kind', [
       z.strictObject({ kind: z.literal('systemd'), unit: nameSchema.default('haproxy') }),
-      z.strictObject({ kind: z.literal('anything'), binfile: z.string().regex(/^\/[A-Za-z0-9._/-]+$/).default('/usr/sbin/haproxy') }),
+      z.strictObject({
+        kind: z.literal('anything'),
+        // An absolute path without `..` segments or characters a shell would read.
+        binfile: z
+          .string()
+          .regex(/^(\/(?!\.\.?(\/|$))[A-Za-z0-9._-]+)+$/, { error: 'must be an absolute path such as /usr/sbin/haproxy' })
+          .default('/usr/sbin/haproxy'),
+      }),
     ])
     .prefault({ kind: 'systemd' })
     .describe('How Pacemaker runs HAProxy: systemd:haproxy, or ocf:heartbeat:anything (labs without systemd)'),

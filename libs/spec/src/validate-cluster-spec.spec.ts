@@ -235,6 +235,17 @@ describe(validateClusterSpec.name, () => {
     );
   });
 
+  it('rejects a HAProxy binary path that climbs out of its directory', () => {
+    const spec = validSpec();
+    at(spec, 'pacemaker').haproxyResource = { kind: 'anything', binfile: '/usr/sbin/../../tmp/haproxy' };
+    expectProblem(
+      spec,
+      'INVALID_FORMAT',
+      'pacemaker.haproxyResource.binfile',
+      'pacemaker.haproxyResource.binfile is "/usr/sbin/../../tmp/haproxy", which must be an absolute path such as /usr/sbin/haproxy.',
+    );
+  });
+
   it('rejects a health-check path that would inject HAProxy configuration', () => {
       const spec = validSpec();
       at(spec, 'services', 0).healthCheckPath = '/v3\n  server evil 6.6.6.6:80';
