@@ -60,9 +60,14 @@ describe(renderGaleraCnf.name, () => {
   });
 
   it('renders group-membership timeouts only when the spec sets them', () => {
-    const tuned = labClusterSpec({ addresses: ADDRESSES, galera: { evs: { suspectTimeoutMs: 2500, inactiveTimeoutMs: 5000 } } });
-    expect(renderGaleraCnf(tuned, 'controller-1').content).toContain(';evs.suspect_timeout=PT2.5S;evs.inactive_timeout=PT5S"');
+    const tuned = labClusterSpec({ addresses: ADDRESSES, galera: { evs: { suspectTimeoutMs: 3500, inactiveTimeoutMs: 7000 } } });
+    expect(renderGaleraCnf(tuned, 'controller-1').content).toContain(';evs.suspect_timeout=PT3.5S;evs.inactive_timeout=PT7S"');
     expect(renderGaleraCnf(spec, 'controller-1').content).not.toContain('evs.');
+  });
+
+  it('leaves out group-membership timeouts Galera would refuse to start with', () => {
+    expect(() => labClusterSpec({ addresses: ADDRESSES, galera: { evs: { suspectTimeoutMs: 2000 } } })).toThrow(/galera\.evs\.suspectTimeoutMs/);
+    expect(() => labClusterSpec({ addresses: ADDRESSES, galera: { evs: { inactiveTimeoutMs: 1000 } } })).toThrow(/galera\.evs\.inactiveTimeoutMs/);
   });
 
   it('brackets IPv6 addresses where Galera parses host:port', () => {
