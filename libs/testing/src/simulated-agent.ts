@@ -23,9 +23,9 @@ export interface EnrolledIdentity {
   natsSeed: string;
 }
 
-export function agentServiceClient(address: string): AgentServiceClient {
+export function agentServiceClient(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): AgentServiceClient {
   const AgentService = loadAgentProto().triad.agent.v1.AgentService;
-  return new AgentService(address, grpc.credentials.createInsecure());
+  return new AgentService(address, credentials);
 }
 
 export function enrollSimulatedAgent(client: AgentServiceClient, token: string, hostname: string, opts: { nodeName?: string } = {}): Promise<EnrolledIdentity> {

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -30,6 +34,12 @@ import { NodePresenceStore } from './node-presence.store';
 import { NodeStateWriter } from './node-state.writer';
 
 jest.setTimeout(60_000);
+
+/** A certificate for 127.0.0.1 (openssl), as an operator would configure GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE. */
+function selfSignedCertificate(dir: string): { certPem: string; keyPem: string } {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=triad-test', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { certPem: readFileSync(join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') };
+}
 
 /** Short interval so liveness is observable quickly: SUSPECT after 450 ms, UNREACHABLE after 900 ms. */
 const INTERVAL_MS = 300;
@@ -339,6 +349,34 @@ describe(AgentStreamService.name, () => {
     // The heartbeat is the truth about what is applied: an agent that went back to revision 0 says so.
     await again.heartbeat(1, { appliedRevision: 0 });
     await waitFor('rollback recorded', async () => (await node(agent.nodeId)).appliedRevision === 0);
+  });
+
+  it('serves TLS when configured: a TLS client enrolls, a plaintext one cannot talk to it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triad-grpc-tls-'));
+    const tlsServer = new AgentGrpcServer(
+      enrollment,
+      new AgentStreamService(ds, new AgentAuthenticator(ds, redis, prefix), presence, writer, commands, { heartbeatIntervalMs: INTERVAL_MS }, silent),
+      { bind: '127.0.0.1:0', tls: selfSignedCertificate(dir) },
+      silent,
+    );
+    const port = await tlsServer.start();
+    const ca = readFileSync(join(dir, 'cert.pem'));
+    const tlsClient = agentServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(ca));
+    const plainClient = agentServiceClient(`127.0.0.1:${port}`);
+    try {
+      const agent = await enrollSimulatedAgent(tlsClient, await token(), `tls-${randomUUID().slice(0, 6)}`);
+      expect(agent.response.nodeId).toBeTruthy();
+      const refused = await enrollSimulatedAgent(plainClient, await token(), 'plain').then(
+        () => undefined,
+        (e: grpc.ServiceError) => e,
+      );
+      expect(refused?.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      tlsClient.close();
+      plainClient.close();
+      await tlsServer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('on shutdown ends open streams with UNAVAILABLE so agents reconnect elsewhere, and stops', async () => {
