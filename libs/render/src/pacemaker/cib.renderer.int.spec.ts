@@ -71,6 +71,12 @@ describe(renderCib.name, () => {
     await expect(run('/usr/sbin/crm_verify', ['--xml-file', file])).resolves.toBeDefined();
   });
 
+  it('delays fencing randomly in a two-node cluster so both halves of a split cannot fence each other at once', () => {
+    const cib = renderCib(variants[2].spec, 'controller-1').content;
+    expect(cib).toContain('<nvpair id="ipmi-controller-1-instance_attributes-pcmk_delay_max" name="pcmk_delay_max" value="15s"/>');
+    expect(renderCib(variants[0].spec, 'controller-1').content).not.toContain('pcmk_delay_max');
+  });
+
   it('keeps every VIP and Galera served when either node of a two-node cluster is lost', async () => {
     const spec = variants[2].spec;
     const report = await whatIf(renderCib(spec, 'controller-1').content, specNodeNames(spec));

@@ -78,17 +78,22 @@ function nodes(configuration: XMLBuilder, spec: ClusterSpec): void {
   });
 }
 
-function stonithResource(resources: XMLBuilder, device: FencingDevice): void {
+/** Random fencing delay for two-node clusters (Red Hat's advice): both halves of a split fencing each other at once would leave no node. */
+const TWO_NODE_FENCE_DELAY_MAX = '15s';
+
+function stonithResource(resources: XMLBuilder, device: FencingDevice, nodeCount: number): void {
   const params: Pairs = Object.keys(device.params)
     .sort()
     .map((name) => {
       const value = device.params[name];
       return [name, typeof value === 'object' ? CIBSECRET : String(value)];
     });
+  const hasDelay = 'pcmk_delay_max' in device.params || 'pcmk_delay_base' in device.params;
+  const delay: Pairs = nodeCount === 2 && !hasDelay ? [['pcmk_delay_max', TWO_NODE_FENCE_DELAY_MAX]] : [];
   primitive(
     resources,
     { id: device.name, class: 'stonith', type: device.agent },
-    [['pcmk_host_list', device.nodes.join(',')], ...params],
+    [['pcmk_host_list', device.nodes.join(',')], ...delay, ...params],
     [],
     [{ name: 'monitor', interval: '60s', timeout: '20s' }],
   );
@@ -294,7 +299,7 @@ export function renderCib(spec: ClusterSpec, nodeName: string, profile: HostProf
   crmConfig(configuration, spec);
   nodes(configuration, spec);
   const resources = configuration.ele('resources');
-  spec.pacemaker.fencing.devices.forEach((d) => stonithResource(resources, d));
+  spec.pacemaker.fencing.devices.forEach((d) => stonithResource(resources, d, spec.topology.nodes.length));
   vips.forEach((v) => vipResource(resources, v));
   haproxyClone(resources, spec, profile);
   galeraClone(resources, spec, profile);
