@@ -107,8 +107,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.consumer?.stop();
-    await this.stream?.stop();
+    // Components are stopped even when NATS or the control plane are slow to let go.
+    await Promise.allSettled([this.consumer?.stop(), this.stream?.stop()]);
     for (const driver of this.started.reverse()) {
       await driver.stop().catch((e: unknown) => this.log.error({ component: driver.component, err: (e as Error).message }, 'component did not stop'));
     }

@@ -25,19 +25,21 @@ export class CommandConsumer {
     this.loop = this.run().catch((e) => this.deps.logger.error({ err: e }, 'command consumer loop crashed'));
   }
 
-  async stop(): Promise<void> {
+  /** Waits for the command in hand (bounded by `graceMs`), then closes the connection. */
+  async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
     this.messages?.stop();
-    await this.loop;
+    await Promise.race([this.loop, sleep(graceMs)]);
     await this.nc?.close().catch(() => undefined);
   }
 
-  private async connectNats(): Promise<NatsConnection> {
+  /** Resolves undefined when stopped before a connection was made. */
+  private async connectNats(): Promise<NatsConnection | undefined> {
     const { nats, nodeId } = this.deps.identity.enrollment;
     const seed = new TextEncoder().encode(this.deps.identity.keys.natsSeed);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await connect({
+        const nc = await connect({
           servers: nats.servers,
           name: `triad-agent-${nodeId}`,
           inboxPrefix: nats.inboxPrefix,
@@ -45,8 +47,13 @@ export class CommandConsumer {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1_000,
         });
+        if (this.abort.signal.aborted) {
+          await nc.close();
+          return undefined;
+        }
+        return nc;
       } catch (e) {
-        if (this.abort.signal.aborted) throw e;
+        if (this.abort.signal.aborted) return undefined;
         const delay = fullJitterBackoffMs(attempt);
         this.deps.logger.warn({ err: (e as Error).message, servers: nats.servers, retryInMs: delay }, 'NATS unreachable; retrying');
         await sleep(delay, this.abort.signal);
@@ -58,7 +65,7 @@ export class CommandConsumer {
     const { logger } = this.deps;
     const { nats } = this.deps.identity.enrollment;
     this.nc = await this.connectNats();
-    if (this.abort.signal.aborted) return;
+    if (!this.nc) return;
     logger.info({ servers: nats.servers, stream: nats.stream, consumer: nats.consumer }, 'connected to NATS');
     const js = jetstream(this.nc);
     for (let attempt = 0; !this.abort.signal.aborted; attempt++) {

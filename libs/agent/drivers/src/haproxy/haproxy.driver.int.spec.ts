@@ -38,7 +38,7 @@ function haproxyConfig(opts: { statsSocket: string; frontendPort: number; backen
   ].join('\n');
 }
 
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 describe(HaproxyDriver.name, () => {
   let dir: string;
@@ -58,7 +58,7 @@ describe(HaproxyDriver.name, () => {
       masterSocket: join(dir, 'master.sock'),
       statsSocket,
       logger,
-      checkTimeoutMs: 3_000,
+      checkTimeoutMs: 6_000,
     });
   });
 
@@ -192,7 +192,7 @@ describe(HaproxyDriver.name, () => {
     await applyArtifact(driver, haproxyConfig({ statsSocket, frontendPort, backendPort: one.port }), logger);
 
     // The first driver stands for an agent that died: its haproxy keeps running.
-    const next = new HaproxyDriver({ mode: 'managed', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket: join(dir, 'master.sock'), statsSocket, logger, checkTimeoutMs: 3_000 });
+    const next = new HaproxyDriver({ mode: 'managed', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket: join(dir, 'master.sock'), statsSocket, logger, checkTimeoutMs: 6_000 });
     try {
       await next.start();
       expect(await httpGetText(frontendPort)).toBe('200 backend-one');
@@ -225,7 +225,7 @@ describe(HaproxyDriver.name, () => {
     const exited = new Promise((resolve) => external.once('exit', resolve));
     try {
       await waitFor('external haproxy serving', () => httpGetText(frontendPort).catch(() => undefined), 10_000);
-      const agentSide = new HaproxyDriver({ mode: 'external', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket, statsSocket, logger, checkTimeoutMs: 3_000 });
+      const agentSide = new HaproxyDriver({ mode: 'external', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket, statsSocket, logger, checkTimeoutMs: 6_000 });
       await agentSide.start();
 
       await applyArtifact(agentSide, haproxyConfig({ statsSocket, frontendPort, backendPort: two.port }), logger);

@@ -145,15 +145,22 @@ export class HaproxyDriver implements ComponentDriver {
       await this.spawnMaster();
       return;
     }
-    let before: HaproxyProcesses;
-    try {
-      before = await this.processes();
-      this.output = [];
-      await haproxyCli(this.opts.masterSocket, 'reload');
-    } catch (e) {
-      throw new DriverError('reload', `the haproxy master socket ${this.opts.masterSocket} does not answer (is haproxy running in master-worker mode with -S?): ${(e as Error).message}`);
-    }
     const deadline = Date.now() + this.checkTimeoutMs;
+    let before: HaproxyProcesses;
+    for (;;) {
+      try {
+        before = await this.processes();
+        this.output = [];
+        await haproxyCli(this.opts.masterSocket, 'reload');
+        break;
+      } catch (e) {
+        // The master does not answer while it re-executes itself after a previous reload.
+        if (Date.now() > deadline) {
+          throw new DriverError('reload', `the haproxy master socket ${this.opts.masterSocket} does not answer (is haproxy running in master-worker mode with -S?): ${(e as Error).message}`);
+        }
+        await sleep(100);
+      }
+    }
     for (;;) {
       const now = await this.processes().catch(() => undefined); // the master re-executes itself meanwhile
       if (now?.master && before.master) {
