@@ -162,6 +162,13 @@ describe(AgentStreamService.name, () => {
     expect((await transitions(agent.nodeId)).map((e) => e.detail)).toEqual([expect.objectContaining({ from: 'PENDING', to: 'ONLINE' })]);
   });
 
+  it('marks a node ONLINE on Hello even when Redis already (wrongly) says so', async () => {
+    const agent = await enrolled();
+    await presence.setStatus({ tenantId, nodeId: agent.nodeId }, NodeStatus.ONLINE);
+    await greeted(agent);
+    expect((await node(agent.nodeId)).status).toBe(NodeStatus.ONLINE);
+  });
+
   it('refuses a stream signed with another key, a replayed nonce, a stale timestamp and a decommissioned node', async () => {
     const agent = await enrolled();
     const forger = generateKeyPairSync('ed25519').privateKey;

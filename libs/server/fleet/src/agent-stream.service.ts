@@ -173,7 +173,9 @@ export class AgentStreamService {
     const now = new Date();
     const reported: ReportedNodeState = {};
     if (hello.facts) reported.facts = { ...hello.facts };
-    await this.renewLease(ref, now, { seq: 0, appliedRevision: hello.appliedRevision, health: '[]' }, { hello: true });
+    // Postgres, not Redis, decides on Hello: Redis may still say ONLINE from before (a re-enrolled
+    // node, a lost write), and Hello is once per connection.
+    await this.renewLease(ref, now, { seq: 0, appliedRevision: hello.appliedRevision, health: '[]' }, { hello: true }, node.status !== NodeStatus.ONLINE);
     this.diffReportedState(session, { appliedRevision: hello.appliedRevision, agentVersion: hello.agentVersion, artifacts: hello.appliedArtifacts }, reported);
     await this.writer.recordReportedState(ref, reported, now);
 
@@ -215,9 +217,9 @@ export class AgentStreamService {
     if (Object.keys(reported).length > 0) await this.writer.recordReportedState(ref, reported, now);
   }
 
-  private async renewLease(ref: NodeRef, now: Date, record: { seq: number; appliedRevision: number; health: string }, detail: Record<string, unknown>): Promise<void> {
+  private async renewLease(ref: NodeRef, now: Date, record: { seq: number; appliedRevision: number; health: string }, detail: Record<string, unknown>, writeOnline = false): Promise<void> {
     const claimedFrom = await this.presence.touch(ref, now.getTime(), record);
-    if (claimedFrom === undefined) return;
+    if (claimedFrom === undefined && !writeOnline) return;
     const from = await this.writer.transition(ref, NodeStatus.ONLINE, now, detail);
     if (from) this.logger.info({ ...ref, from, to: NodeStatus.ONLINE }, 'node is online');
   }
