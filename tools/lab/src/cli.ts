@@ -29,9 +29,9 @@ const open = () => Lab.open(labOpts().name, labOpts().stateRoot);
 program
   .command('up')
   .argument('[controllers]', 'number of controllers', '3')
-  .option('--net <n>', 'lab subnet 10.77.<n>.0/24', '0')
+  .option('--net <n>', 'lab subnet 10.77.<n>.0/24 (default 0 for the lab "triad", else the first free)')
   .option('--services <list>', 'stand-in services as name=port,… ("none" for none)')
-  .action(async (controllers: string, opts: { net: string; services?: string }) => {
+  .action(async (controllers: string, opts: { net?: string; services?: string }) => {
     const t0 = Date.now();
     const services =
       opts.services === undefined
@@ -43,7 +43,7 @@ program
               return { name, port: Number(port) };
             });
     try {
-      const lab = await Lab.up({ name: labOpts().name, stateRoot: labOpts().stateRoot, controllers: Number(controllers), net: Number(opts.net), services });
+      const lab = await Lab.up({ name: labOpts().name, stateRoot: labOpts().stateRoot, controllers: Number(controllers), net: opts.net === undefined ? undefined : Number(opts.net), services });
       printStatus(await lab.status());
       console.log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } catch (error) {

@@ -21,9 +21,10 @@ async function answeringNode(url: string): Promise<string | undefined> {
 }
 
 describe(startClusterStack.name, () => {
-  const name = 'labpcmk';
-  const keystoneVip = 'http://10.77.213.10:5000/v3';
+  // Unique per run: another run of this suite (another engineer, CI) may be using the lab at once.
+  const name = `lp${process.pid}`;
   let lab: Lab;
+  let keystoneVip: string;
 
   async function vipHolder(resource: string): Promise<string | undefined> {
     const r = await lab.exec('controller-1', ['/usr/sbin/crm_resource', '--locate', '--resource', resource]);
@@ -31,13 +32,14 @@ describe(startClusterStack.name, () => {
   }
 
   beforeAll(async () => {
-    lab = await Lab.up({ name, controllers: 3, net: 213 });
+    lab = await Lab.up({ name, controllers: 3 });
+    keystoneVip = `http://${labClusterSpec(lab).services.find((s) => s.name === 'keystone')?.vip}:5000/v3`;
   }, 120_000);
 
   afterAll(() => Lab.down(name), 120_000);
 
   it('forms a 3-node Corosync/Pacemaker cluster with a DC from rendered configuration', async () => {
-    const files = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips-galera');
+    const files = renderLabClusterFiles(lab, labClusterSpec(lab), 'all');
     const { membership, elapsedMs } = await startClusterStack(lab, files, { timeoutMs: 120_000 });
     console.log(`3 nodes online with DC ${membership.dc} ${elapsedMs} ms after corosync started`);
     expect(membership.online.sort()).toEqual(['controller-1', 'controller-2', 'controller-3']);
@@ -69,6 +71,20 @@ describe(startClusterStack.name, () => {
     expect(await eventually(synced, 240_000)).toBe(true);
     console.log(`Galera: promoted everywhere, 3 nodes Synced ${Date.now() - t0} ms after the cluster formed`);
   }, 300_000);
+
+  it('starts the RabbitMQ clone on every controller: one 3-node RabbitMQ cluster', async () => {
+    const t0 = Date.now();
+    const clustered = async () => {
+      const r = await lab.exec('controller-2', ['/usr/sbin/rabbitmqctl', 'cluster_status', '--formatter', 'json'], { timeoutMs: 20_000 });
+      try {
+        return (JSON.parse(r.stdout) as { running_nodes: string[] }).running_nodes.length === 3;
+      } catch {
+        return false;
+      }
+    };
+    expect(await eventually(clustered, 400_000)).toBe(true);
+    console.log(`RabbitMQ: 3 nodes running ${Date.now() - t0} ms after Galera was Synced`);
+  }, 420_000);
 
   it('a cut controller loses quorum while the other two keep theirs, and rejoins when healed', async () => {
     await lab.cut('controller-3');

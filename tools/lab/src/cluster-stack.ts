@@ -3,6 +3,7 @@
  * rendered configuration, as supervised lab processes (so `kill`, `stop`/`start` and `down` cover
  * them). Recipe and pitfalls: /work/shared/LAB.md, docs/lab.md.
  */
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderNode, type Artifact } from '@triad/render';
 import type { ClusterSpec } from '@triad/spec';
@@ -18,6 +19,10 @@ export interface ClusterStackFiles {
   'haproxy.cfg'?: string;
   /** /etc/mysql/my.cnf, the `config` of the CIB's galera resource. */
   'galera.cnf'?: string;
+  /** What the rabbitmq-cluster resource agent's rabbitmq-server reads. */
+  'rabbitmq.conf'?: string;
+  'rabbitmq-definitions.json'?: string;
+  'rabbitmq-env.conf'?: string;
 }
 
 /** Where each file goes inside a controller (the host profile the lab renders with). */
@@ -25,14 +30,19 @@ const INSTALL_PATHS = {
   'corosync.conf': '/etc/corosync/corosync.conf',
   'haproxy.cfg': LAB_HOST_PROFILE.haproxy.configPath,
   'galera.cnf': LAB_HOST_PROFILE.galera.configPath,
+  'rabbitmq.conf': LAB_HOST_PROFILE.rabbitmq.configPath,
+  'rabbitmq-definitions.json': LAB_HOST_PROFILE.rabbitmq.definitionsPath,
+  'rabbitmq-env.conf': '/etc/rabbitmq/rabbitmq-env.conf',
 } as const;
+const INSTALLED = Object.keys(INSTALL_PATHS) as (keyof typeof INSTALL_PATHS)[];
+const ERLANG_COOKIE = '/var/lib/rabbitmq/.erlang.cookie';
 
 /**
  * What Pacemaker manages in the lab: nothing (the cluster only forms), or the VIPs and the HAProxy
- * clone in front of the stand-in APIs; plus the Galera clone. RabbitMQ is left out until the lab
- * installs its cookie and environment file (docs/lab.md).
+ * clone in front of the stand-in APIs; plus the Galera clone; or everything rendered (plus the
+ * RabbitMQ clone).
  */
-export const LAB_RESOURCES = ['none', 'haproxy-vips', 'haproxy-vips-galera'] as const;
+export const LAB_RESOURCES = ['none', 'haproxy-vips', 'haproxy-vips-galera', 'all'] as const;
 export type LabResources = (typeof LAB_RESOURCES)[number];
 
 export interface ClusterMembership {
@@ -57,7 +67,7 @@ export function clusterStackFiles(artifacts: Artifact[]): ClusterStackFiles {
   const corosync = content('corosync.conf');
   if (corosync === undefined) throw new Error('no corosync.conf among the rendered artifacts');
   const files: ClusterStackFiles = { 'corosync.conf': corosync };
-  for (const name of ['cib.xml', 'haproxy.cfg', 'galera.cnf'] as const) {
+  for (const name of ['cib.xml', ...INSTALLED] as const) {
     const text = content(name);
     if (text !== undefined) files[name] = text;
   }
@@ -99,7 +109,7 @@ export function renderLabClusterFiles(lab: Lab, spec: ClusterSpec, resources: La
       const files = clusterStackFiles(renderNode(spec, c.name, LAB_HOST_PROFILE));
       const cib = files['cib.xml'] ?? '';
       if (resources === 'none') return [c.name, { 'corosync.conf': files['corosync.conf'], 'cib.xml': cibWithoutResources(cib) }];
-      const left = resources === 'haproxy-vips' ? ['galera-clone', 'rabbitmq-clone'] : ['rabbitmq-clone'];
+      const left = { 'haproxy-vips': ['galera-clone', 'rabbitmq-clone'], 'haproxy-vips-galera': ['rabbitmq-clone'], all: [] }[resources];
       return [
         c.name,
         {
@@ -155,17 +165,24 @@ export async function waitForMembership(lab: Lab, node: string, expectOnline: nu
  * answers, `pacemakerd`, on every controller in `files`; resolves when all of them are online
  * with a DC. Processes are named `corosync` and `pacemakerd` in the lab.
  */
-export async function startClusterStack(lab: Lab, files: Record<string, ClusterStackFiles>, opts: { timeoutMs?: number } = {}): Promise<ClusterStackStarted> {
+export async function startClusterStack(lab: Lab, files: Record<string, ClusterStackFiles>, opts: { timeoutMs?: number; erlangCookie?: string } = {}): Promise<ClusterStackStarted> {
   const nodes = Object.keys(files).map((n) => lab.controller(n));
   const [first] = nodes;
   if (!first) throw new Error('startClusterStack: no controllers given');
   const hacluster = userIds('hacluster');
+  const rabbitmq = userIds('rabbitmq');
+  // One cookie for the whole lab cluster (the spec only names a secret).
+  const erlangCookie = opts.erlangCookie ?? randomBytes(20).toString('hex').toUpperCase();
   for (const c of nodes) {
     const f = Object.entries(files).find(([n]) => lab.controller(n) === c)?.[1];
     if (!f) continue;
-    for (const name of ['corosync.conf', 'haproxy.cfg', 'galera.cnf'] as const) {
+    for (const name of INSTALLED) {
       const text = f[name];
       if (text !== undefined) lab.writeFile(c.name, INSTALL_PATHS[name], text);
+    }
+    if (f['rabbitmq.conf'] !== undefined) {
+      lab.writeFile(c.name, ERLANG_COOKIE, erlangCookie, 0o400);
+      chownSync(lab.hostPath(c.name, ERLANG_COOKIE), rabbitmq.uid, rabbitmq.gid);
     }
     const cib = lab.hostPath(c.name, '/var/lib/pacemaker/cib/cib.xml');
     if (f['cib.xml'] && !existsSync(cib)) {

@@ -24,6 +24,14 @@ export function processRef(pid: number): ProcessRef | undefined {
   return stat && { pid, startTime: stat.startTime };
 }
 
+export function processComm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Alive = same process still there and not a zombie (PID 1 reaps lab orphans only lazily). */
 export function isAlive(ref: ProcessRef): boolean {
   const stat = readStat(ref.pid);
@@ -75,7 +83,7 @@ export function processesInNetns(netns: string): (ProcessRef & { comm: string })
     try {
       if (!readlinkSync(`/proc/${pid}/ns/net`).endsWith(`[${inode}]`)) continue;
       const ref = processRef(pid);
-      if (ref && isAlive(ref)) found.push({ ...ref, comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim() });
+      if (ref && isAlive(ref)) found.push({ ...ref, comm: processComm(pid) ?? '' });
     } catch {
       // Gone while scanning.
     }

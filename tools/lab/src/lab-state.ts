@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessRef } from './host-process';
 
@@ -64,4 +64,48 @@ export function writeLabState(state: LabState): void {
   const file = join(state.dir, 'state.json');
   writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n');
   renameSync(`${file}.tmp`, file);
+}
+
+function netsDir(stateRoot: string): string {
+  return join(stateRoot, 'nets');
+}
+
+/**
+ * Reserves a lab subnet (third octet) for `name`: `<stateRoot>/nets/<net>` holds the owner's name,
+ * created exclusively, so two labs started at once never share a subnet. A reservation whose lab
+ * directory is gone (a crashed run) is taken over. Without `requested`, the first free one from 1
+ * (0 is the default lab's).
+ */
+export function reserveNet(stateRoot: string, name: string, requested?: number): number {
+  mkdirSync(netsDir(stateRoot), { recursive: true });
+  const candidates = requested !== undefined ? [requested] : Array.from({ length: 254 }, (_, i) => i + 1);
+  for (const net of candidates) {
+    const file = join(netsDir(stateRoot), String(net));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(file, name, { flag: 'wx' });
+        return net;
+      } catch {
+        const owner = readFileSync(file, 'utf8');
+        if (owner === name) return net;
+        if (existsSync(labDir(stateRoot, owner))) break;
+        rmSync(file, { force: true });
+      }
+    }
+    if (requested !== undefined) throw new Error(`net ${requested} is used by lab "${readFileSync(file, 'utf8')}": pick another`);
+  }
+  throw new Error('no free lab subnet in 10.77.1-254');
+}
+
+/** Gives back every subnet reserved by `name`. */
+export function releaseNets(stateRoot: string, name: string): void {
+  if (!existsSync(netsDir(stateRoot))) return;
+  for (const entry of readdirSync(netsDir(stateRoot))) {
+    const file = join(netsDir(stateRoot), entry);
+    try {
+      if (readFileSync(file, 'utf8') === name) rmSync(file, { force: true });
+    } catch {
+      // Released concurrently.
+    }
+  }
 }

@@ -40,14 +40,16 @@ async function leftovers(name: string): Promise<string[]> {
 }
 
 describe(Lab.name, () => {
-  const name = 'labtest';
+  // Unique per run: another run of this suite (another engineer, CI) may be using the lab at once.
+  const name = `lt${process.pid}`;
   let lab: Lab;
   let gatewayListener: Server;
   let gatewayPort: number;
+  const address = (i: number) => lab.controllers[i - 1]?.address ?? '';
 
   beforeAll(async () => {
     const t0 = Date.now();
-    lab = await Lab.up({ name, controllers: 3, net: 211 });
+    lab = await Lab.up({ name, controllers: 3 });
     console.log(`lab up (3 controllers, stand-ins answering) in ${Date.now() - t0} ms`);
     gatewayListener = createServer((socket) => socket.end());
     await new Promise<void>((resolve) => gatewayListener.listen(0, lab.gatewayAddress, resolve));
@@ -70,8 +72,8 @@ describe(Lab.name, () => {
   }, 60_000);
 
   it('answers stand-in API calls on each controller address from the root namespace', async () => {
-    expect(await get('http://10.77.211.1:5000/v3')).toMatchObject({ node: 'controller-1', service: 'keystone' });
-    expect(await get('http://10.77.211.2:9292/')).toMatchObject({ node: 'controller-2', service: 'glance-api' });
+    expect(await get(`http://${address(1)}:5000/v3`)).toMatchObject({ node: 'controller-1', service: 'keystone' });
+    expect(await get(`http://${address(2)}:9292/`)).toMatchObject({ node: 'controller-2', service: 'glance-api' });
   });
 
   it('gives each controller its own /run, hostname and state directories', async () => {
@@ -80,24 +82,24 @@ describe(Lab.name, () => {
     expect((await lab.exec('controller-2', ['/usr/bin/test', '-e', '/var/lib/pacemaker/cib/only-on-c1'])).code).not.toBe(0);
     expect(existsSync('/run/only-on-c1')).toBe(false);
     expect((await lab.exec('controller-2', ['/bin/hostname'])).stdout.trim()).toBe('controller-2');
-    expect((await lab.exec('controller-2', ['/usr/bin/getent', 'hosts', 'controller-3'])).stdout).toContain('10.77.211.3');
+    expect((await lab.exec('controller-2', ['/usr/bin/getent', 'hosts', 'controller-3'])).stdout).toContain(address(3));
     expect((await lab.exec('controller-3', ['/sbin/sysctl', '-n', 'net.ipv4.ip_nonlocal_bind'])).stdout.trim()).toBe('1');
   });
 
   it('cut takes a controller off the network and heal puts it back', async () => {
     await lab.cut('controller-1');
-    expect(await connects(lab, 'controller-2', '10.77.211.1', 5000)).toBe(false);
-    expect(await get('http://10.77.211.1:5000/')).toBeUndefined();
+    expect(await connects(lab, 'controller-2', address(1), 5000)).toBe(false);
+    expect(await get(`http://${address(1)}:5000/`)).toBeUndefined();
     expect((await lab.status()).controllers[0]).toMatchObject({ link: 'down' });
     await lab.heal('controller-1');
-    expect(await connects(lab, 'controller-2', '10.77.211.1', 5000)).toBe(true);
-    expect(await get('http://10.77.211.1:5000/')).toMatchObject({ node: 'controller-1' });
+    expect(await connects(lab, 'controller-2', address(1), 5000)).toBe(true);
+    expect(await get(`http://${address(1)}:5000/`)).toMatchObject({ node: 'controller-1' });
   }, 30_000);
 
   it('kill stops one supervised process and status shows it dead', async () => {
     const [pid] = await lab.kill('controller-2', 'standin');
     expect(pid).toBeGreaterThan(0);
-    expect(await get('http://10.77.211.2:5000/')).toBeUndefined();
+    expect(await get(`http://${address(2)}:5000/`)).toBeUndefined();
     const c2 = (await lab.status()).controllers[1];
     expect(c2?.processes).toEqual([expect.objectContaining({ name: 'standin', alive: false })]);
     expect(c2?.anchorAlive).toBe(true);
@@ -112,12 +114,12 @@ describe(Lab.name, () => {
 
   it('stop powers a controller off and start brings it back with its state and services', async () => {
     await lab.stop('controller-1');
-    expect(await get('http://10.77.211.1:5000/')).toBeUndefined();
+    expect(await get(`http://${address(1)}:5000/`)).toBeUndefined();
     expect((await lab.status()).controllers[0]).toMatchObject({ stopped: true, anchorAlive: false, link: 'down' });
     await expect(lab.exec('controller-1', ['/bin/true'])).rejects.toThrow(/not running/);
 
     await lab.start('controller-1');
-    expect(await get('http://10.77.211.1:5000/')).toMatchObject({ node: 'controller-1' });
+    expect(await get(`http://${address(1)}:5000/`)).toMatchObject({ node: 'controller-1' });
     expect((await lab.exec('controller-1', ['/usr/bin/test', '-e', '/var/lib/pacemaker/cib/only-on-c1'])).code).toBe(0);
     expect((await lab.exec('controller-1', ['/usr/bin/test', '-e', '/run/only-on-c1'])).code).not.toBe(0);
   }, 60_000);
@@ -131,13 +133,13 @@ describe(Lab.name, () => {
 });
 
 describe('Lab after a failed up', () => {
-  const name = 'labfail';
+  const name = `lf${process.pid}`;
   afterAll(() => Lab.down(name, STATE_ROOT), 60_000);
 
   it('down cleans up what a failed up left behind', async () => {
     // Two stand-ins on one port: the namespaces and anchors exist, then the stand-in cannot bind.
     await expect(
-      Lab.up({ name, controllers: 2, net: 212, services: [{ name: 'keystone', port: 5000 }, { name: 'clash', port: 5000 }] }),
+      Lab.up({ name, controllers: 2, services: [{ name: 'keystone', port: 5000 }, { name: 'clash', port: 5000 }] }),
     ).rejects.toThrow(/standin on controller-\d exited/);
     expect(await leftovers(name)).not.toEqual([]);
     await Lab.down(name, STATE_ROOT);

@@ -12,6 +12,7 @@ import {
   isAlive,
   mustRun,
   processesInNetns,
+  processComm,
   processesMentioning,
   processRef,
   run,
@@ -23,6 +24,8 @@ import {
   DEFAULT_STATE_ROOT,
   labDir,
   readLabState,
+  releaseNets,
+  reserveNet,
   writeLabState,
   type ControllerRecord,
   type LabState,
@@ -50,8 +53,11 @@ export interface LabOptions {
   /** Lab name: namespaces are `<name>-sw`, `<name>-c1`…; at most 12 characters. Default `triad`. */
   name?: string;
   controllers?: number;
-  /** Third octet of the lab subnet 10.77.<net>.0/24; two labs at once need different ones. */
-  net?: number;
+  /**
+   * Third octet of the lab subnet 10.77.<net>.0/24. Default: 0 for the lab named `triad`, else
+   * `auto` — the first subnet no other lab has reserved.
+   */
+  net?: number | 'auto';
   stateRoot?: string;
   /** Stand-in API services on every controller; `[]` for none. */
   services?: StandinService[];
@@ -150,14 +156,16 @@ export class Lab {
   static async up(options: LabOptions = {}): Promise<Lab> {
     const name = options.name ?? 'triad';
     const count = options.controllers ?? 3;
-    const net = options.net ?? 0;
     const stateRoot = options.stateRoot ?? DEFAULT_STATE_ROOT;
     if (!/^[a-z][a-z0-9-]{0,11}$/.test(name)) throw new Error(`lab name "${name}": lowercase letters, digits, '-', at most 12`);
     if (!Number.isInteger(count) || count < 1 || count > 16) throw new Error(`controllers must be 1..16, got ${count}`);
-    if (!Number.isInteger(net) || net < 0 || net > 254) throw new Error(`net must be 0..254, got ${net}`);
+    const requested = options.net === 'auto' ? undefined : (options.net ?? (name === 'triad' ? 0 : undefined));
+    if (requested !== undefined && (!Number.isInteger(requested) || requested < 0 || requested > 254)) throw new Error(`net must be 0..254, got ${requested}`);
     const dir = labDir(stateRoot, name);
 
     await Lab.down(name, stateRoot);
+    mkdirSync(dir, { recursive: true });
+    const net = reserveNet(stateRoot, name, requested);
     const prefix = `${LAB_NETWORK_PREFIX}.${net}`;
     const taken = await mustRun('ip', ['-o', '-4', 'addr', 'show']);
     if (taken.includes(` ${prefix}.`)) throw new Error(`${prefix}.0/24 is already used on this host (another lab?): pick another --net`);
@@ -232,6 +240,7 @@ export class Lab {
     // Usually gone with the switch namespace already (a veth pair dies with either end).
     await run('ip', ['link', 'delete', gatewayLink]);
     rmSync(dir, { recursive: true, force: true });
+    releaseNets(stateRoot, name);
 
     const left: string[] = [
       ...(await labNetns(name)).map((ns) => `namespace ${ns}`),
@@ -480,6 +489,8 @@ export class Lab {
     this.save();
     const ref = record.ref;
     const deadline = Date.now() + readyTimeoutMs;
+    // Returned = the command runs inside the controller (nsenter has exec'd it).
+    while (isAlive(ref) && processComm(ref.pid) === 'nsenter' && Date.now() < deadline) await sleep(10);
     const waitFor = async (what: string, ready: () => Promise<boolean>) => {
       while (!(await ready())) {
         if (!isAlive(ref)) throw new Error(`${record.name} on ${c.name} exited: ${logTail(record.logFile)}`);
