@@ -14,6 +14,12 @@ import { startControlPlane, startLocalAgent, startTsProcess, waitFor, type Contr
  */
 jest.setTimeout(180_000);
 
+/** The value, or a failed test saying what was missing. */
+function present<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`expected ${what}`);
+  return value;
+}
+
 describe('walking skeleton', () => {
   const HEARTBEAT_MS = 500;
   const SERVICE_PORT = 15000 + Math.floor(Math.random() * 2000);
@@ -99,7 +105,7 @@ describe('walking skeleton', () => {
     pg = new Client({ connectionString: cp.db.url });
     await pg.connect();
     owner = cp.client(await cp.bootstrapTenant('acme'));
-    tenantId = (await pg.query<{ id: string }>(`select id from tenants where slug = 'acme'`)).rows[0]!.id;
+    tenantId = present((await pg.query<{ id: string }>(`select id from tenants where slug = 'acme'`)).rows[0], 'tenant acme').id;
     // Stand-in OpenStack APIs on each controller's internal address, for every port the tests use.
     for (const n of nodes) {
       const listen = [SERVICE_PORT, SERVICE_PORT + 1].flatMap((port) => ['--listen', `svc-${port}=${n.internal}:${port}`]);
@@ -161,7 +167,7 @@ describe('walking skeleton', () => {
 
   it('refuses an invalid spec with BAD_USER_INPUT naming the field, and writes nothing', async () => {
     const bad = spec([{ name: 'keystone', port: SERVICE_PORT }]);
-    bad.services[0]!.vip = '10.1.2.300';
+    present(bad.services[0], 'a service').vip = '10.1.2.300';
     const r = await updateSpec(owner, bad, 1);
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(r.errors?.[0]?.extensions)).toContain('services[0].vip');
@@ -220,10 +226,10 @@ describe('walking skeleton', () => {
 
   describe('commands that must be refused', () => {
     let nc: NatsConnection;
-    const node1 = () => nodeNamed('controller-1').then((n) => n!);
+    const node1 = () => nodeNamed('controller-1').then((n) => present(n, 'node controller-1'));
 
     beforeAll(async () => {
-      nc = await connect({ servers: cp.nats.url, authenticator: credsAuthenticator(readFileSync(cp.env.NATS_CREDS_FILE!)) });
+      nc = await connect({ servers: cp.nats.url, authenticator: credsAuthenticator(readFileSync(present(cp.env.NATS_CREDS_FILE, 'control-plane NATS creds'))) });
     });
     afterAll(async () => nc?.drain());
 
@@ -267,11 +273,12 @@ describe('walking skeleton', () => {
         `select payload, aggregate_id from outbox where kind = 'command.publish' and aggregate_id in (select id::text from commands where node_id = $1) order by id limit 1`,
         [n.id],
       );
-      await publish(n.id, original.rows[0]!.payload);
+      const ran = present(original.rows[0], 'the command the node ran');
+      await publish(n.id, ran.payload);
 
       await refusalReported(expired.id, 'EXPIRED');
       await refusalReported(lower.id, 'STALE_GENERATION');
-      await refusalReported(original.rows[0]!.aggregate_id, 'REPLAYED');
+      await refusalReported(ran.aggregate_id, 'REPLAYED');
       // A forged command's id cannot be trusted, but its refusal is still reported.
       await waitFor('forged command refusal reported', async () => {
         const r = await pg.query(`select 1 from audit_events where action = 'command.refused' and detail->>'reason' = 'BAD_SIGNATURE' and actor_id = $1`, [n.id]);
@@ -300,7 +307,7 @@ describe('walking skeleton', () => {
   });
 
   it('marks a killed agent UNREACHABLE within 3 heartbeat intervals + 1 s', async () => {
-    const agent = agents.get('controller-2')!;
+    const agent = present(agents.get('controller-2'), 'agent controller-2');
     agent.child.kill('SIGKILL');
     const t0 = Date.now();
     await agent.exited;
