@@ -10,7 +10,7 @@ import { createControlPlaneClient } from './control-plane-client';
 import { ControlStream } from './control-stream';
 import { loadOrEnroll } from './enrollment';
 import { AGENT_VERSION, collectFacts } from './facts';
-import { IdentityStore, type AgentIdentity } from './identity';
+import { IdentityStore } from './identity';
 import { CommandJournal } from './journal';
 import { nodeHostProfile, RevisionApplier } from './revision-applier';
 import { UpdateOutbox } from './update-outbox';
@@ -27,7 +27,6 @@ export class Agent {
   private consumer: CommandConsumer | undefined;
   private started: ComponentDriver[] = [];
   private log: Logger;
-  identity: AgentIdentity | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -50,7 +49,6 @@ export class Agent {
       logger: this.log,
       signal: this.abort.signal,
     });
-    this.identity = identity;
     const { nodeId, tenantId, clusterId, nodeName } = identity.enrollment;
     this.log = this.log.child({ nodeId, tenantId, clusterId });
 

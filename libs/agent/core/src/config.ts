@@ -51,7 +51,6 @@ export const agentConfigSchema = z
   }));
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
-export type HaproxyAgentConfig = AgentConfig['haproxy'];
 
 export class AgentConfigError extends Error {}
 

@@ -34,18 +34,13 @@ export class ControlStream {
   private call: grpc.ClientDuplexStream<AgentMessage, ServerMessage__Output> | undefined;
   private flushing = false;
   private seq = 0;
-  private desiredRevision = 0;
+  private desiredRevision: number | undefined;
   /** Resolves when the current stream closes (a write callback may never fire on a dead stream). */
   private sessionEnded: Promise<false> = Promise.resolve(false);
   connected = false;
 
   constructor(private readonly opts: ControlStreamOptions) {
     opts.outbox.onEnqueue(() => void this.flush());
-  }
-
-  /** The revision the control plane last said it wants here (0 until told). */
-  get desired(): number {
-    return this.desiredRevision;
   }
 
   start(): void {
@@ -112,7 +107,11 @@ export class ControlStream {
           accepted = true;
           scheduleHeartbeat();
         }
-        if (msg.desired) this.desiredRevision = msg.desired.revision;
+        if (msg.desired && msg.desired.revision !== this.desiredRevision) {
+          // Informational: the command that brings this node there arrives over NATS.
+          this.desiredRevision = msg.desired.revision;
+          logger.info({ desiredRevision: msg.desired.revision }, 'control plane wants this node at a revision');
+        }
       });
       call.on('error', (err: grpc.ServiceError) => finish('failed', err));
       call.on('end', () => finish('ended by the server'));

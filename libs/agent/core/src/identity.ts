@@ -37,7 +37,6 @@ const identityFileSchema = z.object({ v: z.literal(1), keys: keysSchema, enrollm
 
 export type AgentKeys = z.infer<typeof keysSchema>;
 export type Enrollment = z.infer<typeof enrollmentSchema>;
-export type NatsAccessInfo = Enrollment['nats'];
 
 /** An enrolled node: what every other part of the agent needs. */
 export interface AgentIdentity {
