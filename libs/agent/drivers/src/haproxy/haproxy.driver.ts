@@ -100,10 +100,17 @@ export class HaproxyDriver implements ComponentDriver {
     if (adopted) {
       clearInterval(adopted.watch);
       this.adopted = undefined;
-      process.kill(adopted.pid, 'SIGTERM');
+      const signal = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(adopted.pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      signal('SIGTERM');
       const deadline = Date.now() + 5_000;
       while (processAlive(adopted.pid)) {
-        if (Date.now() > deadline) process.kill(adopted.pid, 'SIGKILL');
+        if (Date.now() > deadline) signal('SIGKILL');
         await sleep(50);
       }
       return;
