@@ -103,7 +103,7 @@ export function haproxyCfgForLab(cfg: string, maxconn = 4096): string {
 }
 
 /** Each controller's files for `startClusterStack`, rendered by @triad/render from `spec`. */
-export function renderLabClusterFiles(lab: Lab, spec: ClusterSpec, resources: LabResources = 'none'): Record<string, ClusterStackFiles> {
+export function renderLabClusterFiles(lab: Pick<Lab, 'controllers'>, spec: ClusterSpec, resources: LabResources = 'none'): Record<string, ClusterStackFiles> {
   return Object.fromEntries(
     lab.controllers.map((c) => {
       const files = clusterStackFiles(renderNode(spec, c.name, LAB_HOST_PROFILE));

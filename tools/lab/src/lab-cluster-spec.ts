@@ -17,7 +17,7 @@ export const LAB_HOST_PROFILE: HostProfile = {
  * crypto, a short token and DC dead time so tests are fast, HAProxy through ocf:heartbeat:anything
  * (no systemd). Throws with the validator's problems if the result is not a valid spec.
  */
-export function labClusterSpec(lab: Lab, overrides: Partial<ClusterSpecInput> = {}): ClusterSpec {
+export function labClusterSpec(lab: Pick<Lab, 'name' | 'gatewayAddress' | 'controllers'>, overrides: Partial<ClusterSpecInput> = {}): ClusterSpec {
   const subnet = lab.gatewayAddress.replace(/\.254$/, '');
   const input: ClusterSpecInput = {
     apiVersion: 'triad.io/v1',
