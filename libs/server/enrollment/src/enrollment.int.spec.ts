@@ -6,7 +6,7 @@ import { CommandSigner, commandStreamConfig, ensureCommandStream } from '@triad/
 import { AuditEvent, Cloud, Cluster, createDataSource, EnrollmentToken, hashSecret, issueSecret, Node, NodeStatus, Tenant } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { COMMAND_STREAM, commandConsumerName, commandSubject, type EnrollRequest__Output } from '@triad/protocol';
-import { createTestDatabase, startNatsServer, type TestDatabase, type TestNatsServer } from '@triad/testing';
+import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { AgentNatsCredentials, natsUserPermissions } from './agent-nats-credentials';
 import { EnrollmentRefusedException } from './enrollment.exception';
@@ -82,7 +82,7 @@ describe(EnrollmentService.name, () => {
     [db, nats] = await Promise.all([createTestDatabase('enrollment'), startNatsServer({ jetstream: true, operatorMode: true })]);
     ds = await createDataSource(db.url, { poolSize: 4 }).initialize();
     const creds = nats.controlPlaneCreds as { jwt: string; seed: string };
-    cp = await connect({ servers: nats.url, authenticator: jwtAuthenticator(creds.jwt, enc.encode(creds.seed)) });
+    cp = await connect({ servers: nats.url, authenticator: jwtAuthenticator(creds.jwt, enc.encode(creds.seed)), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     jsm = await jetstreamManager(cp);
     signer = CommandSigner.fromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     service = new EnrollmentService(
@@ -202,6 +202,22 @@ describe(EnrollmentService.name, () => {
     const retry = await service.enroll(request(secret, id, 'controller-7'));
     expect(retry.nodeId).toBe(first.nodeId);
     expect(await refusal(service.enroll(request(secret, agentIdentity(), 'controller-7')))).toBe('NODE_NAME_TAKEN');
+    expect((await ds.getRepository(EnrollmentToken).findOneByOrFail({ tokenHash: hashSecret(secret) })).uses).toBe(1);
+  });
+
+  it('when NATS is down after the node is stored, the agent retry completes the enrollment without another use', async () => {
+    const id = agentIdentity();
+    const secret = await token({ maxUses: 1 });
+    await nats.down();
+    try {
+      await expect(service.enroll(request(secret, id, 'controller-9'))).rejects.not.toBeInstanceOf(EnrollmentRefusedException);
+    } finally {
+      await nats.up();
+    }
+    const node = await ds.getRepository(Node).findOneByOrFail({ clusterId, name: 'controller-9' });
+    const retried = await waitFor('enrollment after NATS is back', () => service.enroll(request(secret, id, 'controller-9')).catch(() => undefined), 20_000, 250);
+    expect(retried.nodeId).toBe(node.id);
+    expect(await jsm.consumers.info(COMMAND_STREAM, commandConsumerName(node.id))).toBeTruthy();
     expect((await ds.getRepository(EnrollmentToken).findOneByOrFail({ tokenHash: hashSecret(secret) })).uses).toBe(1);
   });
 
