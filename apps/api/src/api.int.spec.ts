@@ -67,7 +67,7 @@ describe('api GraphQL', () => {
     ds = app.get(DataSource);
     owner = new GraphQLClient(url, (await bootstrapTenant(ds, { name: 'Acme', slug: 'acme' })).secret);
     other = new GraphQLClient(url, (await bootstrapTenant(ds, { name: 'Globex', slug: 'globex' })).secret);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await app?.close();

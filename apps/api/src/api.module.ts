@@ -41,7 +41,7 @@ export function graphqlOptions(logger: Logger): MercuriusDriverConfig {
     graphiql: false,
     queryDepth: QUERY_DEPTH_LIMIT,
     // Field resolvers (Cluster.revisions, …) go through the same auth guard and error filter.
-    fieldResolverEnhancers: ['guards', 'filters'],
+    fieldResolverEnhancers: ['guards', 'interceptors', 'filters'],
     hooks: {
       preExecution: (_schema, document, context) => {
         const op = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);

@@ -8,3 +8,4 @@ export * from './api-token.resolver';
 export * from './auth.guard';
 export * from './bootstrap-tenant';
 export * from './auth.module';
+export * from './tenant-transaction.interceptor';

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { assertTenantId } from './tenant-scoped.repository';
+import { assertTenantId } from './tenant-id';
 import { AuditEvent, AuditActorType } from './entities';
 
 /** Who acted: an API token, an agent (node id), or the system itself (no id). */

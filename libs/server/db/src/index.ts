@@ -3,6 +3,7 @@ export * from './naming.strategy';
 export * from './data-source';
 export * from './database.module';
 export * from './secrets';
+export * from './tenant-id';
 export * from './tenant-scoped.repository';
 export * from './audit';
 export * from './pg-errors';

@@ -2,8 +2,9 @@ import { createTestDatabase, type TestDatabase } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
 import { Cloud, Cluster, Node, Tenant } from './entities';
-import { TenantScopeError, TenantScopedRepository } from './tenant-scoped.repository';
-import { tenantTransaction } from './tenant-transaction';
+import { TenantScopeError } from './tenant-id';
+import { TenantScopedRepository } from './tenant-scoped.repository';
+import { ambientTenantManager, tenantTransaction } from './tenant-transaction';
 
 describe(TenantScopedRepository.name, () => {
   let db: TestDatabase;
@@ -18,7 +19,7 @@ describe(TenantScopedRepository.name, () => {
     clouds = new TenantScopedRepository(ds.manager, Cloud);
     tenantA = await ds.getRepository(Tenant).save({ name: 'A', slug: 'a' });
     tenantB = await ds.getRepository(Tenant).save({ name: 'B', slug: 'b' });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await ds?.destroy();
@@ -89,6 +90,24 @@ describe(TenantScopedRepository.name, () => {
           AND (NOT c.relrowsecurity OR NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))
       `)) as { relname: string }[];
       expect(unprotected.map((r) => r.relname)).toEqual([]);
+    });
+
+    it('runs repository calls made inside it in the same transaction, as triad_app', async () => {
+      await tenantTransaction(ds, tenantA.id, async (trx) => {
+        expect(ambientTenantManager(tenantA.id)).toBe(trx);
+        expect(ambientTenantManager(tenantB.id)).toBeUndefined();
+        const [{ current_user }] = (await trx.query('SELECT current_user')) as { current_user: string }[];
+        expect(current_user).toBe('triad_app');
+        const cloud = await clouds.insert(tenantA.id, { name: 'inside' });
+        // The same transaction: the row is visible through the repository before commit.
+        expect((await clouds.findById(tenantA.id, cloud.id))?.name).toBe('inside');
+        await tenantTransaction(ds, tenantA.id, async (joined) => expect(joined).toBe(trx));
+        await expect(tenantTransaction(ds, tenantB.id, async () => 1)).rejects.toThrow(TenantScopeError);
+      });
+    });
+
+    it('refuses writes in a read-only tenant transaction', async () => {
+      await expect(tenantTransaction(ds, tenantA.id, () => clouds.insert(tenantA.id, { name: 'ro' }), { readOnly: true })).rejects.toThrow(/read-only/);
     });
 
     it('throws on an empty tenant id before touching the database', async () => {

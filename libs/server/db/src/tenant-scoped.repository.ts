@@ -1,6 +1,8 @@
 import { ErrorKind, defineException } from '@triad/server-core';
 import type { EntityManager, EntityTarget, FindOptionsOrder, FindOptionsWhere, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { UUID_RE, assertTenantId, TenantScopeError } from './tenant-id';
+import { ambientTenantManager } from './tenant-transaction';
 
 /** A row owned by one tenant. */
 export interface TenantOwned extends ObjectLiteral {
@@ -16,17 +18,6 @@ export const PaginationException = defineException<PaginationExceptionCode>('Pag
   [PaginationExceptionCode.INVALID_CURSOR]: ErrorKind.BAD_USER_INPUT,
   [PaginationExceptionCode.INVALID_PAGE_SIZE]: ErrorKind.BAD_USER_INPUT,
 });
-
-/** A programming error: a query without a tenant would read or write every tenant's rows. */
-export class TenantScopeError extends Error {}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function assertTenantId(tenantId: unknown): asserts tenantId is string {
-  if (typeof tenantId !== 'string' || !UUID_RE.test(tenantId)) {
-    throw new TenantScopeError(`tenant id is required for a tenant-scoped query (got ${JSON.stringify(tenantId)})`);
-  }
-}
 
 /** TypeORM drops `undefined` from WHERE; an undefined filter would widen the query silently. */
 function assertNoUndefined(where: object): void {
@@ -64,16 +55,24 @@ export function decodeCursor(cursor: string): string {
 /**
  * The one door to tenant-owned tables. Every method takes the tenant id first and throws on a
  * missing one; services never touch a raw TypeORM repository for these entities.
- * `withManager(trx)` gives the same repository inside a transaction.
+ * `withManager(trx)` gives the same repository inside a transaction. Without one, calls made
+ * inside `tenantTransaction` for the same tenant (e.g. a GraphQL resolver) run in that
+ * transaction, under row-level security.
  */
 export class TenantScopedRepository<T extends TenantOwned> {
   constructor(
-    private readonly manager: EntityManager,
+    private readonly defaultManager: EntityManager,
     private readonly target: EntityTarget<T>,
+    private readonly bound = false,
   ) {}
 
   withManager(manager: EntityManager): TenantScopedRepository<T> {
-    return new TenantScopedRepository(manager, this.target);
+    return new TenantScopedRepository(manager, this.target, true);
+  }
+
+  private managerFor(tenantId: string): EntityManager {
+    assertTenantId(tenantId);
+    return this.bound ? this.defaultManager : (ambientTenantManager(tenantId) ?? this.defaultManager);
   }
 
   private scoped(tenantId: string, where: FindOptionsWhere<T> = {}): FindOptionsWhere<T> {
@@ -87,25 +86,26 @@ export class TenantScopedRepository<T extends TenantOwned> {
       assertTenantId(tenantId);
       return null; // not a uuid: cannot exist, and must not reach Postgres as a cast error
     }
-    return this.manager.findOneBy(this.target, this.scoped(tenantId, { id } as FindOptionsWhere<T>));
+    return this.managerFor(tenantId).findOneBy(this.target, this.scoped(tenantId, { id } as FindOptionsWhere<T>));
   }
 
   async findOne(tenantId: string, where: FindOptionsWhere<T>): Promise<T | null> {
-    return this.manager.findOneBy(this.target, this.scoped(tenantId, where));
+    return this.managerFor(tenantId).findOneBy(this.target, this.scoped(tenantId, where));
   }
 
   async find(tenantId: string, where: FindOptionsWhere<T> = {}, order?: FindOptionsOrder<T>, take?: number): Promise<T[]> {
-    return this.manager.find(this.target, { where: this.scoped(tenantId, where), order, take });
+    return this.managerFor(tenantId).find(this.target, { where: this.scoped(tenantId, where), order, take });
   }
 
   async count(tenantId: string, where: FindOptionsWhere<T> = {}): Promise<number> {
-    return this.manager.countBy(this.target, this.scoped(tenantId, where));
+    return this.managerFor(tenantId).countBy(this.target, this.scoped(tenantId, where));
   }
 
   /** Inserts a row owned by `tenantId` and returns it as stored (defaults filled in). */
   async insert(tenantId: string, values: Omit<Partial<T>, 'tenantId'>): Promise<T> {
     assertTenantId(tenantId);
-    const result = await this.manager
+    const manager = this.managerFor(tenantId);
+    const result = await manager
       .createQueryBuilder()
       .insert()
       .into(this.target)
@@ -113,19 +113,19 @@ export class TenantScopedRepository<T extends TenantOwned> {
       .returning('*')
       .execute();
     const raw = (result.raw as ObjectLiteral[])[0];
-    return this.manager.create(this.target, this.fromRaw(raw));
+    return manager.create(this.target, this.fromRaw(raw));
   }
 
   /** Updates rows of `tenantId` matching `where`; returns how many changed. */
   async update(tenantId: string, where: FindOptionsWhere<T>, patch: QueryDeepPartialEntity<T>): Promise<number> {
-    const result = await this.manager.update(this.target, this.scoped(tenantId, where), patch);
+    const result = await this.managerFor(tenantId).update(this.target, this.scoped(tenantId, where), patch);
     return result.affected ?? 0;
   }
 
   /** A query builder already restricted to `tenantId` (use `andWhere` to add conditions). */
   queryBuilder(tenantId: string, alias: string): SelectQueryBuilder<T> {
     assertTenantId(tenantId);
-    return this.manager.createQueryBuilder(this.target, alias).where(`${alias}.tenantId = :__tenantId`, { __tenantId: tenantId });
+    return this.managerFor(tenantId).createQueryBuilder(this.target, alias).where(`${alias}.tenantId = :__tenantId`, { __tenantId: tenantId });
   }
 
   /**
@@ -144,7 +144,7 @@ export class TenantScopedRepository<T extends TenantOwned> {
     }
     if (page.after) {
       const afterId = decodeCursor(page.after);
-      const meta = this.manager.connection.getMetadata(this.target);
+      const meta = this.defaultManager.connection.getMetadata(this.target);
       const sortCol = meta.findColumnWithPropertyName(opts.sortBy)?.databaseName;
       if (!sortCol) throw new TenantScopeError(`unknown sort property ${opts.sortBy}`);
       const cmp = opts.direction === 'ASC' ? '>' : '<';
@@ -165,7 +165,7 @@ export class TenantScopedRepository<T extends TenantOwned> {
 
   /** Maps a RETURNING row (column names) to entity properties, applying column transformers. */
   private fromRaw(raw: ObjectLiteral): T {
-    const meta = this.manager.connection.getMetadata(this.target);
+    const meta = this.defaultManager.connection.getMetadata(this.target);
     const out: ObjectLiteral = {};
     for (const col of meta.columns) {
       if (!(col.databaseName in raw)) continue;
