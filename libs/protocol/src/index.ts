@@ -17,3 +17,4 @@ export type * from './generated/triad/agent/v1/EnrollRequest';
 export type * from './generated/triad/agent/v1/EnrollResponse';
 export type * from './generated/triad/agent/v1/NatsAccess';
 export type * from './generated/triad/agent/v1/EnrollFailure';
+export * from './health';
