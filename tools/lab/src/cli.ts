@@ -59,6 +59,15 @@ program.command('down').action(async () => {
 });
 
 program
+  .command('list')
+  .description('every lab under the state root, running or left behind')
+  .action(() => {
+    for (const l of Lab.list(labOpts().stateRoot)) {
+      console.log(`${l.name.padEnd(13)} ${(l.subnet ?? '-').padEnd(15)} ${(l.phase ?? 'no state').padEnd(9)} ${l.controllersRunning}/${l.controllers} controllers running`);
+    }
+  });
+
+program
   .command('status')
   .option('--json', 'machine-readable')
   .action(async (opts: { json?: boolean }) => {

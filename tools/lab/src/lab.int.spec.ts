@@ -125,10 +125,12 @@ describe(Lab.name, () => {
   }, 60_000);
 
   it('down from another handle removes every namespace, veth, process, mount and file', async () => {
+    expect(Lab.list(STATE_ROOT)).toContainEqual(expect.objectContaining({ name, phase: 'up', controllersRunning: 3, controllers: 3 }));
     const t0 = Date.now();
     await Lab.open(name, STATE_ROOT).down();
     console.log(`lab down in ${Date.now() - t0} ms`);
     expect(await leftovers(name)).toEqual([]);
+    expect(Lab.list(STATE_ROOT).map((l) => l.name)).not.toContain(name);
   }, 60_000);
 });
 

@@ -4,7 +4,7 @@
  * root namespace reaches the lab through a gateway veth. See docs/lab.md.
  */
 import { spawn as spawnChild } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SERVICE_CATALOGUE } from '@triad/spec';
@@ -208,6 +208,26 @@ export class Lab {
     state.phase = 'up';
     lab.save();
     return lab;
+  }
+
+  /**
+   * Every lab with a directory under `stateRoot`, running or left by a crashed run (test labs are
+   * named after their process: `lt<pid>`, `lp<pid>`…); `down` removes one.
+   */
+  static list(stateRoot = DEFAULT_STATE_ROOT): { name: string; subnet?: string; phase?: LabState['phase']; controllersRunning: number; controllers: number }[] {
+    if (!existsSync(stateRoot)) return [];
+    return readdirSync(stateRoot, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && entry.name !== 'nets')
+      .map((entry) => {
+        const state = readLabState(labDir(stateRoot, entry.name));
+        return {
+          name: entry.name,
+          subnet: state && `${LAB_NETWORK_PREFIX}.${state.net}.0/24`,
+          phase: state?.phase,
+          controllersRunning: state?.controllers.filter((c) => c.anchor && isAlive(c.anchor)).length ?? 0,
+          controllers: state?.controllers.length ?? 0,
+        };
+      });
   }
 
   /** The lab `up` created, from its state file (any process). */
