@@ -2,7 +2,7 @@
 // Migrations are applied separately (tools/db.sh migrate), never at boot.
 import 'reflect-metadata';
 import { createLogger } from '@triad/logging';
-import { loadServerConfig } from '@triad/server-core';
+import { closeOnSignals, loadServerConfig } from '@triad/server-core';
 import { createApiApp } from './app';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -14,30 +14,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   logger.info({ url: await app.getUrl(), grpc: config.GRPC_BIND }, 'api listening');
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    app
-      .close()
-      .then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        logger.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  closeOnSignals(app, logger, { timeoutMs: SHUTDOWN_TIMEOUT_MS, what: 'no new requests, finishing in-flight ones' });
 }
 
 main().catch((e: unknown) => {
