@@ -18,3 +18,4 @@ export type * from './generated/triad/agent/v1/EnrollResponse';
 export type * from './generated/triad/agent/v1/NatsAccess';
 export type * from './generated/triad/agent/v1/EnrollFailure';
 export * from './health';
+export * from './pacemaker-health';

@@ -8,3 +8,7 @@ export * from './galera/my-cnf';
 export * from './clustercheck/clustercheck.server';
 export * from './probes/galera-health';
 export * from './probes/rabbitmq-health';
+export * from './pacemaker/pacemaker.driver';
+export * from './pacemaker/cluster-tools';
+export * from './probes/pacemaker-status';
+export * from './probes/pacemaker-corosync-status';
