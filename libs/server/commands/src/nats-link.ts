@@ -23,6 +23,7 @@ export class NatsLink {
   private closing = false;
   private readonly connectedCallbacks: Array<() => Promise<void> | void> = [];
   private connecting?: Promise<NatsConnection>;
+  private cancelRetry?: () => void;
 
   constructor(
     private readonly options: NatsLinkOptions,
@@ -64,6 +65,7 @@ export class NatsLink {
   /** Drains (flushes pending publishes) and closes; gives up after `timeoutMs`. Returns false on timeout. */
   async close(timeoutMs = 5_000): Promise<boolean> {
     this.closing = true;
+    this.cancelRetry?.();
     const nc = this.nc;
     if (!nc || nc.isClosed()) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -88,7 +90,14 @@ export class NatsLink {
       } catch (err) {
         if (this.closing) throw err;
         this.logger.error({ err }, 'cannot connect to NATS; retrying in 5 s');
-        await new Promise((r) => setTimeout(r, 5_000));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          this.cancelRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (this.closing) throw new Error('NATS link closed while connecting');
       }
     }
   }
