@@ -139,9 +139,9 @@ describe('Lab after a failed up', () => {
   afterAll(() => Lab.down(name, STATE_ROOT), 60_000);
 
   it('down cleans up what a failed up left behind', async () => {
-    // Two stand-ins on one port: the namespaces and anchors exist, then the stand-in cannot bind.
+    // A port no server can bind: the namespaces and anchors exist, then the stand-ins die.
     await expect(
-      Lab.up({ name, controllers: 2, services: [{ name: 'keystone', port: 5000 }, { name: 'clash', port: 5000 }] }),
+      Lab.up({ name, controllers: 2, services: [{ name: 'keystone', port: 5000 }, { name: 'broken', port: 70000 }] }),
     ).rejects.toThrow(/standin on controller-\d exited/);
     expect(await leftovers(name)).not.toEqual([]);
     await Lab.down(name, STATE_ROOT);
