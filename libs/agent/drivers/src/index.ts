@@ -12,3 +12,4 @@ export * from './pacemaker/pacemaker.driver';
 export * from './pacemaker/cluster-tools';
 export * from './probes/pacemaker-status';
 export * from './probes/pacemaker-corosync-status';
+export * from './corosync/corosync.driver';
