@@ -252,11 +252,40 @@ describe('api GraphQL', () => {
       expect(await Promise.all([count(ClusterRevision), count(Outbox), count(Command), count(AuditEvent)])).toEqual(before);
     });
 
-    it('answers BAD_USER_INPUT for an invalid spec', async () => {
+    it('reports every problem of an invalid spec in the plan, with nothing rendered', async () => {
       const clusterId = await newCluster(owner, 'plan-invalid');
-      const r = await owner.request(PLAN, { clusterId, spec: { apiVersion: 'triad.io/v1' } });
-      expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      const r = await owner.ok<{ planCluster: { valid: boolean; problems: { path: string; severity: string }[]; artifacts: unknown[]; whatIf: unknown } }>(
+        `query($clusterId: ID!, $spec: JSON!) { planCluster(clusterId: $clusterId, spec: $spec) { valid problems { path severity } artifacts { artifact } whatIf { problems { code } } } }`,
+        { clusterId, spec: { apiVersion: 'triad.io/v1' } },
+      );
+      expect(r.planCluster.valid).toBe(false);
+      expect(r.planCluster.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['metadata', 'topology']));
+      expect(r.planCluster.artifacts).toEqual([]);
+      expect(r.planCluster.whatIf).toBeNull();
     });
+
+    it('simulates the loss of each node with crm_simulate: every VIP and the Galera writer keep a home', async () => {
+      const clusterId = await newCluster(owner, 'plan-what-if');
+      type WhatIf = { placement: { vips: { resource: string; node: string | null }[] }; losses: { lostNode: string; placement: { vips: { node: string | null }[]; galeraPromotedNodes: string[] } }[]; problems: unknown[] };
+      const r = await owner.ok<{ planCluster: { valid: boolean; whatIf: WhatIf; artifacts: { artifact: string; content: string | null }[] } }>(
+        `query($clusterId: ID!, $spec: JSON!) { planCluster(clusterId: $clusterId, spec: $spec) {
+          valid artifacts { artifact content }
+          whatIf { placement { vips { resource node } } losses { lostNode placement { vips { node } galeraPromotedNodes } } problems { code } } } }`,
+        { clusterId, spec: seedSpec() },
+      );
+      const { whatIf } = r.planCluster;
+      expect(r.planCluster.valid).toBe(true);
+      expect(whatIf.problems).toEqual([]);
+      expect(whatIf.placement.vips.length).toBeGreaterThan(10);
+      expect(whatIf.losses.map((l) => l.lostNode)).toEqual(['controller-1', 'controller-2', 'controller-3']);
+      for (const loss of whatIf.losses) {
+        expect(loss.placement.vips.every((v) => v.node !== null && v.node !== loss.lostNode)).toBe(true);
+        expect(loss.placement.galeraPromotedNodes).not.toContain(loss.lostNode);
+        expect(loss.placement.galeraPromotedNodes.length).toBeGreaterThan(0);
+      }
+      expect(r.planCluster.artifacts.find((a) => a.artifact === 'haproxy.cfg')?.content).toMatch(/^listen keystone/m);
+    });
+
   });
 
   describe('enrollment tokens', () => {

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '@triad/auth';
 import { ClusterRevision, Node, NodeStatus, TenantScopedRepository } from '@triad/db';
-import { DEFAULT_HOST_PROFILE, renderNode, type Artifact } from '@triad/render';
+import { DEFAULT_HOST_PROFILE, renderCib, renderNode, whatIf, type Artifact, type Placement, type WhatIfReport } from '@triad/render';
 import { specNodeNames, validateClusterSpec, type ClusterSpec, type SpecProblem } from '@triad/spec';
 import { createTwoFilesPatch } from 'diff';
 import { DataSource, In, Not } from 'typeorm';
-import { validSpecOrThrow } from './cluster-spec.service';
 import { ClusterService } from './cluster.service';
 
 export enum ArtifactChange {
@@ -26,14 +25,53 @@ export interface PlannedArtifact {
   desiredSha256: string | null;
   /** Unified diff applied → desired; null when unchanged or when the applied bytes are unknown. */
   diff: string | null;
+  /** The desired file (default host profile); null when the file goes away. */
+  content: string | null;
 }
 
 export interface ClusterPlan {
   clusterId: string;
   currentRevision: number;
-  artifacts: PlannedArtifact[];
+  /** No error-severity problem: neither in the spec nor in the what-if. */
+  valid: boolean;
+  /** Every validation and what-if problem, errors and warnings. */
+  problems: SpecProblem[];
   warnings: SpecProblem[];
+  artifacts: PlannedArtifact[];
+  /** Where every VIP and the promoted Galera go with all nodes up and after losing each one; null when not computed. */
+  whatIf: PlanWhatIf | null;
 }
+
+export interface PlanPlacement {
+  vips: { resource: string; node: string | null }[];
+  haproxyNodes: string[];
+  galeraPromotedNodes: string[];
+}
+
+export interface PlanWhatIf {
+  placement: PlanPlacement;
+  losses: { lostNode: string; placement: PlanPlacement }[];
+  problems: { code: string; lostNode: string | null; resource: string; message: string }[];
+}
+
+function toPlanPlacement(p: Placement): PlanPlacement {
+  return {
+    vips: Object.keys(p.vips)
+      .sort()
+      .map((resource) => ({ resource, node: p.vips[resource] ?? null })),
+    haproxyNodes: [...p.haproxyNodes].sort(),
+    galeraPromotedNodes: [...p.galeraPromotedNodes].sort(),
+  };
+}
+
+function toPlanWhatIf(r: WhatIfReport): PlanWhatIf {
+  return {
+    placement: toPlanPlacement(r.placement),
+    losses: r.losses.map((l) => ({ lostNode: l.lostNode, placement: toPlanPlacement(l.placement) })),
+    problems: r.problems.map((p) => ({ code: p.code, lostNode: p.lostNode ?? null, resource: p.resource, message: p.message })),
+  };
+}
+
 
 type RenderedFiles = Map<string, Artifact>;
 
@@ -58,7 +96,9 @@ export class ClusterPlanService {
 
   async plan(principal: Principal, clusterId: string, input: unknown): Promise<ClusterPlan> {
     const cluster = await this.clusters.get(principal, clusterId, 'clusterId');
-    const { spec, warnings } = validSpecOrThrow(input);
+    const { spec, problems } = validateClusterSpec(input);
+    const warnings = problems.filter((p) => p.severity === 'warning');
+    if (!spec) return { clusterId, currentRevision: cluster.currentRevision, valid: false, problems, warnings, artifacts: [], whatIf: null };
     const nodes = await this.nodes.find(principal.tenantId, { clusterId, status: Not(NodeStatus.DECOMMISSIONED) }, { name: 'ASC' });
     const appliedSpecs = await this.appliedSpecs(principal.tenantId, clusterId, nodes);
 
@@ -72,7 +112,42 @@ export class ClusterPlanService {
       const appliedFiles = appliedSpec && specNodeNames(appliedSpec).includes(name) ? byName(renderNode(appliedSpec, name, DEFAULT_HOST_PROFILE)) : new Map<string, Artifact>();
       return planNode(name, node, desired, appliedFiles);
     });
-    return { clusterId, currentRevision: cluster.currentRevision, artifacts, warnings };
+    const { report, problems: whatIfProblems } = await this.simulate(spec);
+    const all = [...problems, ...whatIfProblems];
+    return {
+      clusterId,
+      currentRevision: cluster.currentRevision,
+      valid: !all.some((p) => p.severity === 'error'),
+      problems: all,
+      warnings: all.filter((p) => p.severity === 'warning'),
+      artifacts,
+      whatIf: report,
+    };
+  }
+
+  /**
+   * The what-if: crm_simulate places the rendered CIB, then loses each node in turn. A VIP or the
+   * Galera promoted role left without a home is an error of the plan.
+   */
+  private async simulate(spec: ClusterSpec): Promise<{ report: PlanWhatIf | null; problems: SpecProblem[] }> {
+    try {
+      const nodes = specNodeNames(spec);
+      // The CIB is cluster-wide: every node renders the same one.
+      const report = await whatIf(renderCib(spec, nodes[0] ?? '').content, nodes);
+      const problems = report.problems.map<SpecProblem>((p) => ({
+        path: 'topology.nodes',
+        code: p.code,
+        message: p.lostNode ? `If ${p.lostNode} is lost: ${p.message}` : p.message,
+        severity: 'error',
+      }));
+      return { report: toPlanWhatIf(report), problems };
+    } catch (e) {
+      // Without crm_simulate (or on its failure) the plan is still useful; it says what it could not check.
+      return {
+        report: null,
+        problems: [{ path: 'pacemaker', code: 'WHAT_IF_UNAVAILABLE', message: `The failover simulation could not run (${(e as Error).message}); placement after a node loss is unchecked.`, severity: 'warning' }],
+      };
+    }
   }
 
   /** The specs of the revisions the nodes report as applied, by revision number. */
@@ -102,6 +177,6 @@ function planNode(name: string, node: Node | null, desired: RenderedFiles, appli
     const had = appliedSha256 ? appliedRender.get(file) : undefined;
     const oldContent = !appliedSha256 ? '' : had?.sha256 === appliedSha256 ? had.content : null;
     const diff = change === ArtifactChange.UNCHANGED || oldContent === null ? null : createTwoFilesPatch(`a/${name}/${file}`, `b/${name}/${file}`, oldContent, want?.content ?? '');
-    return { nodeName: name, nodeId: node?.id ?? null, artifact: file, change, appliedSha256, desiredSha256, diff };
+    return { nodeName: name, nodeId: node?.id ?? null, artifact: file, change, appliedSha256, desiredSha256, diff, content: want?.content ?? null };
   });
 }

@@ -157,12 +157,58 @@ export class PlannedArtifactType {
   @Field(() => String, { nullable: true, description: 'Digest the node reports as applied.' }) appliedSha256!: string | null;
   @Field(() => String, { nullable: true }) desiredSha256!: string | null;
   @Field(() => String, { nullable: true, description: 'Unified diff applied → desired; null when unchanged or the applied bytes are unknown.' }) diff!: string | null;
+  @Field(() => String, { nullable: true, description: 'The desired file as rendered with the default host profile; null when it goes away.' }) content!: string | null;
+}
+
+@ObjectType('PlanProblem')
+export class PlanProblemType {
+  @Field({ description: 'Path in the spec, e.g. services[2].vip.' }) path!: string;
+  @Field() code!: string;
+  @Field() message!: string;
+  @Field({ description: 'error or warning; a warning that must be acknowledged counts as an error until it is.' }) severity!: string;
+}
+
+@ObjectType('VipPlacement')
+export class VipPlacementType {
+  @Field() resource!: string;
+  @Field(() => String, { nullable: true, description: 'The node the VIP runs on; null when it has no home.' }) node!: string | null;
+}
+
+@ObjectType('Placement')
+export class PlacementType {
+  @Field(() => [VipPlacementType]) vips!: VipPlacementType[];
+  @Field(() => [String]) haproxyNodes!: string[];
+  @Field(() => [String]) galeraPromotedNodes!: string[];
+}
+
+@ObjectType('NodeLoss')
+export class NodeLossType {
+  @Field() lostNode!: string;
+  @Field(() => PlacementType) placement!: PlacementType;
+}
+
+@ObjectType('WhatIfProblem')
+export class WhatIfProblemType {
+  @Field() code!: string;
+  @Field(() => String, { nullable: true, description: 'The node whose loss was simulated; null for the healthy cluster.' }) lostNode!: string | null;
+  @Field() resource!: string;
+  @Field() message!: string;
+}
+
+@ObjectType('WhatIf', { description: 'crm_simulate on the rendered CIB: placement with every node up, then after losing each node.' })
+export class WhatIfType {
+  @Field(() => PlacementType) placement!: PlacementType;
+  @Field(() => [NodeLossType]) losses!: NodeLossType[];
+  @Field(() => [WhatIfProblemType]) problems!: WhatIfProblemType[];
 }
 
 @ObjectType('ClusterPlan')
 export class ClusterPlanType {
   @Field(() => ID) clusterId!: string;
   @Field(() => Int) currentRevision!: number;
-  @Field(() => [PlannedArtifactType]) artifacts!: PlannedArtifactType[];
+  @Field({ description: 'True when neither the spec nor the what-if has an error.' }) valid!: boolean;
+  @Field(() => [PlanProblemType], { description: 'Every validation and what-if problem.' }) problems!: PlanProblemType[];
   @Field(() => [SpecWarning]) warnings!: SpecWarning[];
+  @Field(() => [PlannedArtifactType], { description: 'Empty when the spec is not valid.' }) artifacts!: PlannedArtifactType[];
+  @Field(() => WhatIfType, { nullable: true, description: 'null when the spec is not valid or the simulation could not run (a WHAT_IF_UNAVAILABLE warning says why).' }) whatIf!: WhatIfType | null;
 }
