@@ -1,5 +1,6 @@
 import { Agent, AgentFatalError, loadAgentConfig, type AgentConfig } from '@triad/agent-core';
-import { HaproxyDriver } from '@triad/agent-drivers';
+import type { ComponentDriver } from '@triad/agent-core';
+import { CorosyncDriver, HaproxyDriver, PacemakerDriver } from '@triad/agent-drivers';
 import { createLogger, type Logger } from '@triad/logging';
 
 /**
@@ -7,16 +8,36 @@ import { createLogger, type Logger } from '@triad/logging';
  * (docs/agent.md). Exit codes: 0 stopped cleanly, 1 error or unclean stop, 2 enrollment refused.
  */
 function buildAgent(config: AgentConfig, logger: Logger): Agent {
-  const haproxy = new HaproxyDriver({
-    mode: config.haproxy.mode,
-    bin: config.haproxy.bin,
-    configFile: config.haproxy.configFile,
-    masterSocket: config.haproxy.masterSocket,
-    statsSocket: config.haproxy.statsSocket,
-    maxconn: config.haproxy.maxconn,
-    logger: logger.child({ component: 'haproxy' }),
-  });
-  return new Agent(config, [haproxy], logger);
+  const wanted = new Set(config.components);
+  const drivers: ComponentDriver[] = [];
+  // Apply order within a revision: cluster membership first, then the files resources use, then the CIB that runs them.
+  if (wanted.has('corosync')) {
+    drivers.push(new CorosyncDriver({ nodeName: config.nodeName, configFile: config.corosync.configFile, logger: logger.child({ component: 'corosync' }) }));
+  }
+  if (wanted.has('haproxy')) {
+    drivers.push(
+      new HaproxyDriver({
+        mode: config.haproxy.mode,
+        bin: config.haproxy.bin,
+        configFile: config.haproxy.configFile,
+        masterSocket: config.haproxy.masterSocket,
+        statsSocket: config.haproxy.statsSocket,
+        maxconn: config.haproxy.maxconn,
+        logger: logger.child({ component: 'haproxy' }),
+      }),
+    );
+  }
+  if (wanted.has('pacemaker')) {
+    drivers.push(
+      new PacemakerDriver({
+        nodeName: config.nodeName,
+        workDir: config.pacemaker.workDir,
+        cibFile: config.pacemaker.cibFile,
+        logger: logger.child({ component: 'pacemaker' }),
+      }),
+    );
+  }
+  return new Agent(config, drivers, logger);
 }
 
 /** Stops within `timeoutMs`, or says that it could not. */

@@ -8,6 +8,10 @@ import { z } from 'zod';
  */
 const optionalPath = z.string().min(1).optional();
 
+/** Components an agent can configure; each has a driver wired in apps/agent/src/main.ts. */
+export const AGENT_COMPONENTS = ['haproxy', 'pacemaker', 'corosync'] as const;
+export type AgentComponent = (typeof AGENT_COMPONENTS)[number];
+
 export const agentConfigSchema = z
   .object({
     /** gRPC address of the control plane, host:port. */
@@ -26,6 +30,15 @@ export const agentConfigSchema = z
     TRIAD_HAPROXY_BIND_ADDRESS: z.string().min(1).optional(),
     /** Managed mode only: passed as `haproxy -n` when the host's open-file limit is too low for the rendered maxconn. */
     TRIAD_HAPROXY_MAXCONN: z.coerce.number().int().positive().optional(),
+    /** Components this agent configures, comma-separated (docs/agent.md). */
+    TRIAD_COMPONENTS: z
+      .string()
+      .default('haproxy')
+      .transform((list) => list.split(',').map((c) => c.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(AGENT_COMPONENTS)).min(1, { error: 'name at least one component' })),
+    TRIAD_COROSYNC_CONFIG: z.string().min(1).default('/etc/corosync/corosync.conf'),
+    /** A file-backed CIB (Pacemaker's CIB_file) instead of the running cluster: offline nodes, tests. */
+    TRIAD_PACEMAKER_CIB_FILE: optionalPath,
     TRIAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long SIGTERM/SIGINT may take before the agent gives up waiting and exits. */
     TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -38,6 +51,9 @@ export const agentConfigSchema = z
     grpcTlsCaFile: env.TRIAD_GRPC_TLS_CA_FILE,
     logLevel: env.TRIAD_LOG_LEVEL,
     shutdownTimeoutMs: env.TRIAD_SHUTDOWN_TIMEOUT_MS,
+    components: [...new Set(env.TRIAD_COMPONENTS)],
+    corosync: { configFile: env.TRIAD_COROSYNC_CONFIG },
+    pacemaker: { cibFile: env.TRIAD_PACEMAKER_CIB_FILE, workDir: join(env.TRIAD_STATE_DIR, 'pacemaker') },
     haproxy: {
       mode: env.TRIAD_HAPROXY_MODE,
       bin: env.TRIAD_HAPROXY_BIN,
