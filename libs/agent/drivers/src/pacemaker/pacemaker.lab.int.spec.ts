@@ -95,6 +95,24 @@ describe('Pacemaker and Corosync drivers on a live 3-node lab cluster', () => {
     expect(live).not.toContain('dummy2');
   }, 60_000);
 
+  it('rolls back a CIB whose new resource fails to start, and the cluster keeps the rest running', async () => {
+    const driver = pacemaker();
+    const subnet = lab.gatewayAddress.replace(/\.254$/, '');
+    const failing = cib.replace(
+      '</resources>',
+      `  <primitive id="vip-broken" class="ocf" provider="heartbeat" type="IPaddr2">\n        <instance_attributes id="vip-broken-instance_attributes">\n          <nvpair id="vip-broken-instance_attributes-ip" name="ip" value="${subnet}.99"/>\n          <nvpair id="vip-broken-instance_attributes-nic" name="nic" value="nosuchnic0"/>\n        </instance_attributes>\n      </primitive>\n    </resources>`,
+    );
+    const t0 = Date.now();
+    await expect(applyArtifact(driver, failing, logger)).rejects.toMatchObject({
+      step: 'check',
+      message: expect.stringMatching(/new failed actions after the CIB push: vip-broken_start_0 on controller-\d.*the previous CIB configuration was restored/),
+    });
+    console.log(`CIB with a failing resource pushed, detected and rolled back in ${Date.now() - t0} ms`);
+    const status = await driver.status();
+    expect(status.resources.map((r) => r.id)).not.toContain('vip-broken');
+    expect(status.resources.find((r) => r.id === 'dummy')).toMatchObject({ active: true });
+  }, 120_000);
+
   it('reloads a running corosync with a new corosync.conf and sees this node in a quorate membership', async () => {
     const configFile = lab.hostPath(NODE, '/etc/corosync/corosync.conf');
     const driver = new CorosyncDriver({ nodeName: NODE, configFile, logger, run: inside(NODE) });
