@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { Agent, AgentFatalError, loadAgentConfig, type AgentConfig } from '@triad/agent-core';
 import type { ComponentDriver } from '@triad/agent-core';
-import { CorosyncDriver, HaproxyDriver, PacemakerDriver } from '@triad/agent-drivers';
+import { CorosyncDriver, GaleraDriver, HaproxyDriver, PacemakerDriver, RabbitmqDriver } from '@triad/agent-drivers';
+import { DEFAULT_HOST_PROFILE } from '@triad/render';
 import { createLogger, type Logger } from '@triad/logging';
 
 /**
@@ -26,6 +28,41 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
         logger: logger.child({ component: 'haproxy' }),
       }),
     );
+  }
+  // The agent renders galera/rabbitmq files with the default host profile's paths (nodeHostProfile).
+  if (wanted.has('galera')) {
+    drivers.push(
+      new GaleraDriver({
+        mode: config.galera.mode,
+        configFile: DEFAULT_HOST_PROFILE.galera.configPath,
+        clustercheck: config.galera.clustercheck,
+        logger: logger.child({ component: 'galera' }),
+      }),
+    );
+  }
+  if (wanted.has('rabbitmq')) {
+    const rabbitmq = new RabbitmqDriver({
+      mode: config.rabbitmq.mode,
+      node: {
+        binDir: '/usr/lib/rabbitmq/bin',
+        erlangNodeName: `rabbit@${config.nodeName}`,
+        pidFile: join(DEFAULT_HOST_PROFILE.rabbitmq.mnesiaBase, `rabbit@${config.nodeName}.pid`),
+        env: {
+          PATH: '/usr/lib/rabbitmq/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          HOME: config.rabbitmq.home,
+          LANG: 'C.UTF-8',
+          LC_ALL: 'C.UTF-8',
+          RABBITMQ_CONF_ENV_FILE: '/etc/rabbitmq/rabbitmq-env.conf',
+          RABBITMQ_PID_FILE: join(DEFAULT_HOST_PROFILE.rabbitmq.mnesiaBase, `rabbit@${config.nodeName}.pid`),
+        },
+      },
+      configFile: DEFAULT_HOST_PROFILE.rabbitmq.configPath,
+      envConfFile: '/etc/rabbitmq/rabbitmq-env.conf',
+      definitionsFile: DEFAULT_HOST_PROFILE.rabbitmq.definitionsPath,
+      logger: logger.child({ component: 'rabbitmq' }),
+    });
+    // env and definitions before rabbitmq.conf: its driver restarts once for all three.
+    drivers.push(...rabbitmq.drivers());
   }
   if (wanted.has('pacemaker')) {
     drivers.push(

@@ -12,6 +12,16 @@ describe('agent configuration', () => {
     });
   });
 
+  it('leaves galera and rabbitmq to Pacemaker by default and needs the clustercheck address when galera is configured', () => {
+    const base = { TRIAD_CONTROL_PLANE: 'cp.example.net:4001', TRIAD_NODE_NAME: 'controller-1', TRIAD_COMPONENTS: 'galera,rabbitmq' };
+    expect(() => loadAgentConfig(base)).toThrow('TRIAD_GALERA_CLUSTERCHECK_ADDRESS: required when TRIAD_COMPONENTS includes galera');
+    expect(loadAgentConfig({ ...base, TRIAD_GALERA_CLUSTERCHECK_ADDRESS: '10.41.0.1' })).toMatchObject({
+      components: ['galera', 'rabbitmq'],
+      galera: { mode: 'pacemaker', clustercheck: { host: '10.41.0.1', port: 9200 } },
+      rabbitmq: { mode: 'pacemaker', home: '/var/lib/rabbitmq' },
+    });
+  });
+
   it('lists every bad key at once', () => {
     let error: unknown;
     try {

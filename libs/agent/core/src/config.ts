@@ -9,7 +9,7 @@ import { z } from 'zod';
 const optionalPath = z.string().min(1).optional();
 
 /** Components an agent can configure; each has a driver wired in apps/agent/src/main.ts. */
-export const AGENT_COMPONENTS = ['haproxy', 'pacemaker', 'corosync'] as const;
+export const AGENT_COMPONENTS = ['haproxy', 'pacemaker', 'corosync', 'galera', 'rabbitmq'] as const;
 export type AgentComponent = (typeof AGENT_COMPONENTS)[number];
 
 export const agentConfigSchema = z
@@ -39,9 +39,24 @@ export const agentConfigSchema = z
     TRIAD_COROSYNC_CONFIG: z.string().min(1).default('/etc/corosync/corosync.conf'),
     /** A file-backed CIB (Pacemaker's CIB_file) instead of the running cluster: offline nodes, tests. */
     TRIAD_PACEMAKER_CIB_FILE: optionalPath,
+    /** pacemaker: ocf:heartbeat:galera runs mariadbd, the agent only installs galera.cnf; managed: the agent restarts it. */
+    TRIAD_GALERA_MODE: z.enum(['pacemaker', 'managed']).default('pacemaker'),
+    /** The node's internal address: the clustercheck endpoint haproxy checks binds it (required with galera). */
+    TRIAD_GALERA_CLUSTERCHECK_ADDRESS: z.string().min(1).optional(),
+    /** Must equal the spec's galera.clustercheckPort. */
+    TRIAD_GALERA_CLUSTERCHECK_PORT: z.coerce.number().int().min(1).max(65535).default(9200),
+    /** pacemaker: ocf:heartbeat:rabbitmq-cluster runs RabbitMQ, the agent only installs its files; managed: the agent restarts it. */
+    TRIAD_RABBITMQ_MODE: z.enum(['pacemaker', 'managed']).default('pacemaker'),
+    /** HOME of rabbitmqctl and the server: holds .erlang.cookie. */
+    TRIAD_RABBITMQ_HOME: z.string().min(1).default('/var/lib/rabbitmq'),
     TRIAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long SIGTERM/SIGINT may take before the agent gives up waiting and exits. */
     TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.TRIAD_COMPONENTS.includes('galera') && !env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS) {
+      ctx.addIssue({ code: 'custom', path: ['TRIAD_GALERA_CLUSTERCHECK_ADDRESS'], message: 'required when TRIAD_COMPONENTS includes galera (the internal address haproxy checks)' });
+    }
   })
   .transform((env) => ({
     controlPlane: env.TRIAD_CONTROL_PLANE,
@@ -54,6 +69,8 @@ export const agentConfigSchema = z
     components: [...new Set(env.TRIAD_COMPONENTS)],
     corosync: { configFile: env.TRIAD_COROSYNC_CONFIG },
     pacemaker: { cibFile: env.TRIAD_PACEMAKER_CIB_FILE, workDir: join(env.TRIAD_STATE_DIR, 'pacemaker') },
+    galera: { mode: env.TRIAD_GALERA_MODE, clustercheck: { host: env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS ?? '', port: env.TRIAD_GALERA_CLUSTERCHECK_PORT } },
+    rabbitmq: { mode: env.TRIAD_RABBITMQ_MODE, home: env.TRIAD_RABBITMQ_HOME },
     haproxy: {
       mode: env.TRIAD_HAPROXY_MODE,
       bin: env.TRIAD_HAPROXY_BIN,
