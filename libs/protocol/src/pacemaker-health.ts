@@ -6,6 +6,8 @@ export const pacemakerHealthDetailSchema = z.object({
   node: z.string(),
   /** Designated controller, when one is elected. */
   dc: z.string().optional(),
+  /** IPaddr2 resources (VIPs) running on this node. */
+  heldVips: z.array(z.string()),
   /** Whether this node's partition has quorum. */
   quorate: z.boolean(),
   maintenanceMode: z.boolean(),

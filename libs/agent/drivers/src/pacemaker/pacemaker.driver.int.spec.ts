@@ -84,6 +84,16 @@ describe(PacemakerDriver.name, () => {
     expect(await resourceIds()).not.toContain('vip-horizon');
   });
 
+  it('succeeds when another node pushed the same configuration in between', async () => {
+    await driver.stage(seed);
+    await driver.validate();
+    const other = new PacemakerDriver({ nodeName: 'controller-2', workDir: join(dir, 'other'), cibFile, logger });
+    await applyArtifact(other, seed, logger);
+    const theirs = await cib('--query');
+    await driver.swap();
+    expect(await cib('--query')).toBe(theirs);
+  });
+
   it('still pushes when only the status section changed meanwhile', async () => {
     await driver.stage(seed);
     await driver.validate();

@@ -210,6 +210,8 @@ export class PacemakerDriver implements ComponentDriver {
       if (r.code === 0) return formatCibVersion(nowVersion);
       refused = toolOutput(r);
       if (!sameConfigurationVersion(nowVersion, expected)) {
+        // Another node of the same rollout got there first with the same configuration: nothing is lost.
+        if (configurationsEqual(configurationOf(now), configuration)) return formatCibVersion(nowVersion);
         throw new DriverError(step, `refusing to push the CIB: its configuration changed since it was read (version ${formatCibVersion(expected)} → ${formatCibVersion(nowVersion)}, last written by ${writer(now)}); nothing was overwritten`);
       }
       if (nowVersion.numUpdates === cibVersion(base).numUpdates) {

@@ -52,6 +52,7 @@ describe(pacemakerHealth.name, () => {
     expect(h).toMatchObject({ component: 'pacemaker', state: 'COMPONENT_OK', summary: '3/3 nodes online, DC controller-3, quorate' });
     const detail = pacemakerHealthDetailSchema.parse(JSON.parse(h.detailJson ?? ''));
     expect(detail.node).toBe('controller-1');
+    expect(detail.heldVips).toEqual(['vip-keystone', 'vip-galera']);
     expect(detail.nodes).toHaveLength(3);
   });
 

@@ -1,7 +1,7 @@
 import type { ComponentHealth, PacemakerHealthDetail } from '@triad/protocol';
 import { child, childrenNamed, parseXml, type XmlElement } from '../pacemaker/xml-tree';
 
-export type PacemakerStatus = Omit<PacemakerHealthDetail, 'node'>;
+export type PacemakerStatus = Omit<PacemakerHealthDetail, 'node' | 'heldVips'>;
 
 /** crm_mon answered with an error status (cluster not running on this node, not connected…). */
 export class CrmMonError extends Error {
@@ -128,7 +128,8 @@ export function failedActionKey(f: PacemakerStatus['failedActions'][number]): st
  * - OK otherwise.
  */
 export function pacemakerHealth(status: PacemakerStatus, nodeName: string): ComponentHealth {
-  const detail: PacemakerHealthDetail = { node: nodeName, ...status };
+  const heldVips = [...new Set(status.resources.filter((r) => r.agent === 'ocf:heartbeat:IPaddr2' && r.active && r.nodes.includes(nodeName)).map((r) => r.id))];
+  const detail: PacemakerHealthDetail = { node: nodeName, heldVips, ...status };
   const result = (state: ComponentHealth['state'], summary: string): ComponentHealth => ({
     component: 'pacemaker',
     state,
