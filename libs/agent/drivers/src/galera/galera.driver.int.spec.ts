@@ -145,6 +145,16 @@ describe(GaleraDriver.name, () => {
     expect((await target.probe()).state).toBe('COMPONENT_OK');
   });
 
+  it('in pacemaker mode installs a restart-worthy galera.cnf but leaves mariadbd to Pacemaker', async () => {
+    const underPacemaker = new GaleraDriver({ mode: 'pacemaker', configFile: galeraNodePaths(baseDir, 'controller-1').configFile, logger });
+    const pid = await underPacemaker.server.pid();
+    const next = render(labSpec(addresses, { gcacheSize: '64M' }), 'controller-1');
+    await applyArtifact(underPacemaker, next, logger);
+    expect(readFileSync(galeraNodePaths(baseDir, 'controller-1').configFile, 'utf8')).toBe(next);
+    expect(await underPacemaker.server.pid()).toBe(pid);
+    expect((await underPacemaker.server.query('SELECT @@wsrep_provider_options'))[0][0]).toContain('gcache.size = 32M');
+  });
+
   it('after kill -9 of every node, recovers each position and bootstraps from the most advanced one without losing a row', async () => {
     const first = drivers['controller-1'];
     await first.server.query('CREATE DATABASE drv; CREATE TABLE drv.t (id INT PRIMARY KEY); INSERT INTO drv.t VALUES (1), (2), (3)');

@@ -160,6 +160,17 @@ describe(RabbitmqDriver.name, () => {
     expect(existsSync(`${paths.configFile}.staged`)).toBe(false);
   });
 
+  it('in pacemaker mode installs the files but leaves the node to Pacemaker', async () => {
+    const d = drivers['controller-1'];
+    const underPacemaker = new RabbitmqDriver({ mode: 'pacemaker', node: d.node.opts, configFile: rabbitmqNodePaths(baseDir, 'controller-1').configFile, envConfFile: rabbitmqNodePaths(baseDir, 'controller-1').confEnvFile, definitionsFile: rabbitmqNodePaths(baseDir, 'controller-1').definitionsFile, logger });
+    const pid = await d.node.pid();
+    const files = rendered(labSpec({ memoryHighWatermark: 0.6 }), 'controller-1');
+    for (const driver of underPacemaker.drivers()) await applyArtifact(driver, files[driver.artifact], logger);
+    expect(readFileSync(rabbitmqNodePaths(baseDir, 'controller-1').configFile, 'utf8')).toBe(files['rabbitmq.conf']);
+    expect(await d.node.pid()).toBe(pid);
+    expect((await d.node.ctl(['eval', 'vm_memory_monitor:get_vm_memory_high_watermark().'])).trim()).toBe('0.4');
+  });
+
   it('rejoins a node to the cluster of a seed node (reset, join_cluster)', async () => {
     const started = Date.now();
     await drivers['controller-3'].rejoin(erlangNodeNames['controller-1']);
