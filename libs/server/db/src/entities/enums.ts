@@ -38,3 +38,23 @@ export enum AuditActorType {
   AGENT = 'agent',
   SYSTEM = 'system',
 }
+
+export enum RolloutStatus {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  ROLLED_BACK = 'ROLLED_BACK',
+  SUPERSEDED = 'SUPERSEDED',
+}
+
+export enum RolloutStepStatus {
+  PENDING = 'PENDING',
+  APPLYING = 'APPLYING',
+  VERIFYING = 'VERIFYING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  ROLLING_BACK = 'ROLLING_BACK',
+  ROLLED_BACK = 'ROLLED_BACK',
+  SKIPPED = 'SKIPPED',
+}

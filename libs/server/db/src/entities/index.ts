@@ -11,6 +11,8 @@ export * from './enrollment-token.entity';
 export * from './command.entity';
 export * from './outbox.entity';
 export * from './audit-event.entity';
+export * from './rollout.entity';
+export * from './rollout-step.entity';
 
 import { ApiToken } from './api-token.entity';
 import { AuditEvent } from './audit-event.entity';
@@ -21,6 +23,8 @@ import { Command } from './command.entity';
 import { EnrollmentToken } from './enrollment-token.entity';
 import { Node } from './node.entity';
 import { Outbox } from './outbox.entity';
+import { Rollout } from './rollout.entity';
+import { RolloutStep } from './rollout-step.entity';
 import { Tenant } from './tenant.entity';
 
-export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent];
+export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent, Rollout, RolloutStep];
