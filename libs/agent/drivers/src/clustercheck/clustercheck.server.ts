@@ -33,20 +33,19 @@ export interface ClustercheckServerOptions {
 /** The Galera clustercheck endpoint haproxy health-checks: any path, any method, answers from one status query. */
 export class ClustercheckServer {
   private server: Server | undefined;
+  /** The status query in flight: concurrent checks (one per haproxy) share it instead of each running the CLI. */
+  private inFlight: Promise<number | undefined> | undefined;
 
   constructor(private readonly opts: ClustercheckServerOptions) {}
 
   async start(): Promise<void> {
     const server = createServer((req, res) => {
       req.resume();
-      this.opts
-        .localState()
-        .catch(() => undefined)
-        .then((state) => {
-          const v = clustercheckVerdict(state, this.opts.availableWhenDonor ?? false);
-          res.writeHead(v.status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(v.body), Connection: 'close' });
-          res.end(v.body);
-        });
+      void this.sharedLocalState().then((state) => {
+        const v = clustercheckVerdict(state, this.opts.availableWhenDonor ?? false);
+        res.writeHead(v.status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(v.body), Connection: 'close' });
+        res.end(v.body);
+      });
     });
     // haproxy checks every 2 s from every controller: keep nothing open between checks.
     server.keepAliveTimeout = 0;
@@ -59,6 +58,14 @@ export class ClustercheckServer {
     });
     this.server = server;
     this.opts.logger.info({ host: this.opts.host, port: this.port }, 'clustercheck listening');
+  }
+
+  private sharedLocalState(): Promise<number | undefined> {
+    this.inFlight ??= this.opts
+      .localState()
+      .catch(() => undefined)
+      .finally(() => (this.inFlight = undefined));
+    return this.inFlight;
   }
 
   /** The bound port (the configured one, or the one the system picked for 0). */

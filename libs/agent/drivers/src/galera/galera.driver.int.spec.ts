@@ -116,6 +116,10 @@ describe(GaleraDriver.name, () => {
     await applyArtifact(target, render(labSpec(addresses, { gcacheSize: '48M', maxConnections: 777 }), 'controller-2'), logger);
     expect(await target.server.pid()).toBe(pid);
     expect(await target.server.query('SELECT @@max_connections')).toEqual([['777']]);
+
+    // The same revision again (another node's rollout step, a retry) leaves the node alone.
+    await applyArtifact(target, render(labSpec(addresses, { gcacheSize: '48M', maxConnections: 777 }), 'controller-2'), logger);
+    expect(await target.server.pid()).toBe(pid);
   });
 
   it('refuses a configuration mariadbd rejects, with its message, and keeps the live file', async () => {

@@ -132,6 +132,8 @@ export class GaleraDriver implements ComponentDriver {
       return;
     }
     const plan: GaleraChangePlan = previous === undefined ? { kind: 'restart', reason: 'first configuration applied by Triad' } : galeraChangePlan(previous, live);
+    // An unchanged file changes nothing on the node: no check (a donor busy with an SST is not this apply's failure).
+    if (plan.kind === 'none') return;
     this.lastReload = { plan, sizeBefore: Number((await this.server.wsrepStatus())?.wsrep_cluster_size) || undefined };
     await this.carryOut(plan);
   }
@@ -151,7 +153,7 @@ export class GaleraDriver implements ComponentDriver {
     }
     await writeFileAtomic(this.opts.configFile, previous, 0o644);
     const done = this.lastReload;
-    if (!done || done.plan.kind === 'none') return 'the previous galera.cnf was restored';
+    if (!done) return 'the previous galera.cnf was restored';
     const back = done.plan.kind === 'set-global' ? galeraChangePlan(applied, previous) : done.plan;
     if ((await this.server.pid()) === undefined && back.kind !== 'restart') {
       return 'the previous galera.cnf was restored; mariadbd is not running';

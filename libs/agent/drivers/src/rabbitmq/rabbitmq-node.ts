@@ -43,7 +43,8 @@ export class RabbitmqNode {
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return /\) [ZX] /.test(stat) ? undefined : pid;
+      // Alive, not a zombie, and an Erlang VM (a stale pid file may name a reused pid).
+      return /\) [ZX] /.test(stat) || !/\(beam(\.smp)?\)/.test(stat) ? undefined : pid;
     } catch {
       return undefined;
     }

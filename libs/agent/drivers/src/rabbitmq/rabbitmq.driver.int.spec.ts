@@ -148,6 +148,10 @@ describe(RabbitmqDriver.name, () => {
     expect(await target.node.pid()).toBe(pid);
     const policies = JSON.parse(await target.node.ctl(['list_policies', '--formatter', 'json'])) as { name: string }[];
     expect(policies.map((p) => p.name)).toEqual(['ha-all']);
+
+    // The same revision again leaves the node alone.
+    await applyRevision(labSpec({ memoryHighWatermark: 0.5, queueType: 'classic-mirrored' }), 'controller-2');
+    expect(await target.node.pid()).toBe(pid);
   });
 
   it('refuses a rabbitmq.conf that does not parse and keeps the live files', async () => {

@@ -67,6 +67,7 @@ export interface RabbitmqDriverOptions {
 }
 
 type Action = { kind: 'none' } | { kind: 'import-definitions' } | { kind: 'restart'; reason: string };
+type NodeAction = Exclude<Action, { kind: 'none' }>;
 
 /**
  * RabbitMQ 3.10 on one node. Three rendered files, one restart: rabbitmq-env.conf and the
@@ -86,7 +87,7 @@ export class RabbitmqDriver implements ComponentDriver {
   private readonly file: ManagedFile;
   /** Companion files swapped in the current apply with a different content. */
   private readonly changedCompanions = new Set<RabbitmqFileDriver>();
-  private lastReload: { action: Action; runningBefore: string[]; changed: RabbitmqFileDriver[]; confChanged: boolean } | undefined;
+  private lastReload: { action: NodeAction; runningBefore: string[]; changed: RabbitmqFileDriver[]; confChanged: boolean } | undefined;
   private confChanged = false;
   private readonly startTimeoutMs: number;
   private readonly stopTimeoutMs: number;
@@ -159,6 +160,8 @@ export class RabbitmqDriver implements ComponentDriver {
         : changed.includes(this.definitions)
           ? { kind: 'import-definitions' }
           : { kind: 'none' };
+    // Unchanged files change nothing on the node: no check (as for Galera).
+    if (action.kind === 'none') return;
     const runningBefore = running ? ((await this.status())?.running_nodes ?? []) : [];
     this.lastReload = { action, runningBefore, changed, confChanged: this.confChanged };
     await this.carryOut(action, 'reload');
@@ -173,7 +176,7 @@ export class RabbitmqDriver implements ComponentDriver {
     const done = this.lastReload;
     const restored = [await this.file.restorePrevious()];
     for (const c of done?.changed ?? []) restored.push(await c.file.restorePrevious());
-    if (!done || done.action.kind === 'none') return `the previous files were put back (${restored.join('; ')})`;
+    if (!done) return `the previous files were put back (${restored.join('; ')})`;
     await this.carryOut(done.action.kind === 'restart' ? { kind: 'restart', reason: 'rolling back' } : done.action, 'rollback');
     await this.waitRunning(done.runningBefore, 'rollback');
     return `the previous files were put back (${restored.join('; ')}) and the node ${done.action.kind === 'restart' ? 'restarted with them' : 'imported the previous definitions'}`;
