@@ -39,13 +39,15 @@ export interface ControlPlaneOptions {
   commandTtlMs?: number;
   /** Address the gRPC listener binds (agents in namespaces need the lab gateway). */
   grpcHost?: string;
+  /** Address the NATS listener binds; agents are told this address at enrollment (lab gateway). */
+  natsHost?: string;
   logLevel?: string;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'triad-cp-'));
   const db = await createTestDatabase('e2e');
-  const nats = await startNatsServer({ jetstream: true, operatorMode: true });
+  const nats = await startNatsServer({ jetstream: true, operatorMode: true, host: opts.natsHost });
   const creds = nats.controlPlaneCreds;
   if (!creds || !nats.accountSigningSeed || !nats.accountPublicKey) throw new Error('operator-mode NATS did not return credentials');
 

@@ -9,3 +9,4 @@ export * from './database';
 export * from './simulated-agent';
 export * from './http-get';
 export * from './control-plane';
+export * from './lab-agents';

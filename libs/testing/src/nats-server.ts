@@ -37,6 +37,8 @@ export interface StartNatsOptions {
   jetstream?: boolean;
   /** Decentralized JWT auth (operator / account / user JWTs, MEMORY resolver). */
   operatorMode?: boolean;
+  /** Address the client listener binds (default 127.0.0.1); a lab's gateway lets its agents in. */
+  host?: string;
 }
 
 /**
@@ -121,7 +123,8 @@ async function healthy(monitorPort: number): Promise<boolean> {
 /** A private nats-server (2.9) on a free loopback port with its own store directory. */
 export async function startNatsServer(options: StartNatsOptions = {}): Promise<TestNatsServer> {
   installExitHook();
-  const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
+  const port = await freePort(host);
   const monitorPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'triad-nats-'));
   const storeDir = join(dir, 'jetstream');
@@ -130,7 +133,7 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<T
   writeFileSync(
     configFile,
     [
-      'host: 127.0.0.1',
+      `host: ${host}`,
       `port: ${port}`,
       `http: 127.0.0.1:${monitorPort}`,
       options.jetstream ? `jetstream { store_dir: "${storeDir}", max_memory_store: 64MB, max_file_store: 1GB }` : '',
@@ -170,7 +173,7 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<T
 
   await launch();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${host}:${port}`,
     port,
     storeDir,
     get pid() {

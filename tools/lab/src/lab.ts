@@ -38,6 +38,8 @@ export const LAB_NETWORK_PREFIX = '10.77';
 export const REPO_ROOT = resolve(__dirname, '../../..');
 const STANDIN_SCRIPT = join(REPO_ROOT, 'tools/lab/standin-service.ts');
 const TS_ENV = { SWC_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json') };
+/** Where `spawnAgent` keeps an agent's state inside its controller (a per-node mount, see node-mounts.ts). */
+export const LAB_AGENT_STATE_DIR = '/var/lib/triad-agent';
 
 export interface StandinService {
   name: string;
@@ -344,10 +346,17 @@ export class Lab {
     return this.processStatus(record);
   }
 
-  /** Hook for the Triad agent inside a controller (reaching the control plane at the gateway). */
+  /**
+   * The Triad agent inside a controller, supervised like any lab process (log
+   * `<controller dir>/logs/agent.log`, restarted by `start`). Defaults: node name = the
+   * controller's name, state in LAB_AGENT_STATE_DIR (per controller, kept across stop/start); `env`
+   * adds the rest — TRIAD_CONTROL_PLANE (`<gateway>:<port>`), the enrollment token, HAProxy mode.
+   * The env is kept in the lab's state file to restart the agent, token included (the agent ignores
+   * it once enrolled).
+   */
   spawnAgent(node: string, env: Record<string, string>): Promise<ProcessStatus> {
     return this.spawn(node, 'agent', [process.execPath, '-r', require.resolve('@swc-node/register'), join(REPO_ROOT, 'apps/agent/src/main.ts')], {
-      env: { ...TS_ENV, ...env },
+      env: { ...TS_ENV, TRIAD_NODE_NAME: this.controller(node).name, TRIAD_STATE_DIR: LAB_AGENT_STATE_DIR, ...env },
       cwd: REPO_ROOT,
     });
   }

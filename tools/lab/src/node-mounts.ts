@@ -34,6 +34,8 @@ export const NODE_MOUNTS: readonly NodeMount[] = [
   { target: '/etc/rabbitmq', owner: 'rabbitmq:rabbitmq', seedFromHost: true },
   { target: '/var/lib/rabbitmq', owner: 'rabbitmq:rabbitmq', mode: '755' },
   { target: '/var/log/rabbitmq', owner: 'rabbitmq:rabbitmq', mode: '755' },
+  // The Triad agent's default state directory (identity, journal): kept across stop/start.
+  { target: '/var/lib/triad-agent', mode: '700' },
 ];
 
 /** Directories daemons expect on /run, recreated on the fresh tmpfs at every (re)start. */

@@ -29,6 +29,7 @@ export const serverConfigSchema = z
     COMMAND_SIGNING_KEY_FILE: z.string().min(1),
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** host:port the agent gRPC server binds; a comma list binds several (loopback and a lab gateway). */
     GRPC_BIND: z.string().min(1).default('127.0.0.1:4001'),
     /** TLS for the agent gRPC server (PEM files); both or neither. Production should set them. */
     GRPC_TLS_CERT_FILE: z.string().min(1).optional(),

@@ -5,7 +5,7 @@ import { loadAgentProto, type AgentServiceHandlers } from '@triad/protocol';
 import type { AgentStreamService } from './agent-stream.service';
 
 export interface AgentGrpcServerOptions {
-  /** host:port (GRPC_BIND); port 0 picks a free one (tests). */
+  /** host:port (GRPC_BIND), or several comma-separated; port 0 picks a free one (tests). */
   bind: string;
   /** PEM contents; without them the server listens in plaintext (dev and lab only). */
   tls?: { certPem: string; keyPem: string };
@@ -60,7 +60,14 @@ export class AgentGrpcServer {
     const credentials = this.options.tls
       ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.options.tls.certPem), private_key: Buffer.from(this.options.tls.keyPem) }], false)
       : grpc.ServerCredentials.createInsecure();
-    this.boundPort = await new Promise<number>((resolve, reject) => server.bindAsync(this.options.bind, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+    // A comma list binds several addresses (loopback and a lab gateway); `port` is the first one's.
+    const ports: number[] = [];
+    for (const bind of this.options.bind.split(',').map((b) => b.trim()).filter(Boolean)) {
+      ports.push(await new Promise<number>((resolve, reject) => server.bindAsync(bind, credentials, (err, port) => (err ? reject(err) : resolve(port)))));
+    }
+    const [first] = ports;
+    if (first === undefined) throw new Error(`GRPC_BIND "${this.options.bind}" names no address`);
+    this.boundPort = first;
     this.server = server;
     this.logger.info({ bind: this.options.bind, port: this.boundPort, tls: !!this.options.tls }, 'agent gRPC server listening');
     return this.boundPort;

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
+import { LAB_HAPROXY_MASTER_SOCKET, renderLabClusterFiles, startClusterStack } from '../../../tools/lab/src/cluster-stack';
+import { Lab } from '../../../tools/lab/src/lab';
+import { labClusterSpec } from '../../../tools/lab/src/lab-cluster-spec';
+
+/**
+ * Triad on the lab: real agents inside three controllers (network namespaces running Corosync,
+ * Pacemaker and the HAProxy clone), reaching the api's gRPC and NATS through the lab gateway.
+ * Needs root and the packages of tools/install.sh; the lab is named after this process so that
+ * parallel runs do not clean each other's lab.
+ */
+jest.setTimeout(300_000);
+
+const HEARTBEAT_MS = 1_000;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const timings: Record<string, string> = {};
+
+/** GET from the host; the stand-in behind haproxy says which controller answered. */
+async function get(url: string): Promise<{ status: number; node?: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1_500) });
+  const body = (await res.json().catch(() => ({}))) as { node?: string };
+  return { status: res.status, node: body.node };
+}
+
+describe('Triad agents in the lab controllers', () => {
+  const labName = `le${process.pid}`.slice(0, 12);
+  let lab: Lab;
+  let cp: ControlPlane;
+  let owner: GraphQLClient;
+  let clusterId: string;
+  let subnet: string;
+  const names = () => lab.controllers.map((c) => c.name);
+  const node = async (name: string): Promise<ClusterNodeView | undefined> => (await clusterView(owner, clusterId)).nodes.find((n) => n.name === name);
+  /** The HTTP VIPs of the lab spec and their ports. */
+  const httpVips = () => [
+    { resource: 'vip-keystone', address: `${subnet}.10`, port: 5000 },
+    { resource: 'vip-glance-api', address: `${subnet}.11`, port: 9292 },
+    { resource: 'vip-nova-api', address: `${subnet}.12`, port: 8774 },
+  ];
+  const holds = async (controller: string, address: string) => (await lab.exec(controller, ['/usr/sbin/ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${address}/`);
+
+  beforeAll(async () => {
+    let t0 = Date.now();
+    lab = await Lab.up({ name: labName, controllers: 3 });
+    timings['lab up (3 controllers, stand-ins answering)'] = seconds(Date.now() - t0);
+    subnet = lab.gatewayAddress.replace(/\.254$/, '');
+    const spec = labClusterSpec(lab);
+
+    t0 = Date.now();
+    // The control plane listens for agents on the lab gateway only (gRPC and NATS); GraphQL on loopback.
+    const [controlPlane] = await Promise.all([
+      startControlPlane({ grpcHost: lab.gatewayAddress, natsHost: lab.gatewayAddress, heartbeatIntervalMs: HEARTBEAT_MS, logLevel: 'info' }),
+      startClusterStack(lab, renderLabClusterFiles(lab, spec, 'haproxy-vips', { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET })),
+    ]);
+    cp = controlPlane;
+    owner = cp.client(await cp.bootstrapTenant('lab'));
+    const cloud = await owner.ok<{ createCloud: { id: string } }>(`mutation { createCloud(name: "lab") { id } }`);
+    clusterId = (await owner.ok<{ createCluster: { id: string } }>(`mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }`, { c: cloud.createCloud.id })).createCluster.id;
+    const token = (
+      await owner.ok<{ createEnrollmentToken: { secret: string } }>(`mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }`, { c: clusterId })
+    ).createEnrollmentToken.secret;
+    // Pacemaker runs haproxy (the lab's clone, with a master socket): the agents reload it.
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET } });
+    // The agents reload the clone's haproxy: it must be running before the first apply.
+    await waitFor('keystone VIP answering through the HAProxy clone', async () => (await get(`http://${subnet}.10:5000/v3`)).status === 200, 90_000, 250);
+    await owner.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, { id: clusterId, spec });
+    await waitForClusterApplied(owner, clusterId, names(), 180_000);
+    timings['lab up → every agent ONLINE with revision 1 applied (control plane, Corosync/Pacemaker, enrollment, apply)'] = seconds(Date.now() - t0);
+  });
+
+  afterAll(async () => {
+    await Lab.down(labName);
+    await cp?.stop();
+    process.stdout.write(`lab e2e timings:\n${Object.entries(timings).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+  });
+
+  it('converges: every controller ONLINE at the applied revision, reporting its lab address, its haproxy reloaded by Triad', async () => {
+    const view = await clusterView(owner, clusterId);
+    expect(view.currentRevision).toBe(1);
+    for (const c of lab.controllers) {
+      const n = view.nodes.find((x) => x.name === c.name);
+      expect(n).toMatchObject({ status: 'ONLINE', appliedRevision: 1 });
+      expect((n?.facts as { addresses?: string[] }).addresses).toContain(c.address);
+      // The agent swapped the lab's first haproxy.cfg for the one Triad rendered and reloaded the
+      // Pacemaker-run master through its socket.
+      expect(existsSync(`${lab.hostPath(c.name, '/etc/haproxy/haproxy.cfg')}.previous`)).toBe(true);
+      const proc = await lab.exec(c.name, ['/bin/sh', '-c', `echo 'show proc' | /usr/bin/socat stdio unix-connect:${LAB_HAPROXY_MASTER_SOCKET}`]);
+      expect(proc.stdout).toMatch(/\bmaster\s+[1-9]/);
+    }
+  });
+
+  it('the keystone VIP answers from the host gateway through HAProxy, from a controller stand-in', async () => {
+    const r = await get(`http://${subnet}.10:5000/v3`);
+    expect(r.status).toBe(200);
+    expect(names()).toContain(r.node);
+  });
+
+  it('cut controller-1: Pacemaker moves its VIPs (they keep answering), Triad reports it UNREACHABLE; heal: ONLINE again', async () => {
+    let held: ReturnType<typeof httpVips> = [];
+    for (const v of httpVips()) if (await holds('controller-1', v.address)) held.push(v);
+    if (held.length === 0) {
+      // Pacemaker spread the VIPs elsewhere: put one on controller-1 so the cut has something to move.
+      const [vip] = httpVips();
+      if (!vip) throw new Error('no HTTP VIP in the lab spec');
+      await lab.exec('controller-1', ['/usr/sbin/crm_resource', '--move', '--resource', vip.resource, '--node', 'controller-1']);
+      await waitFor(`${vip.address} on controller-1`, () => holds('controller-1', vip.address), 30_000, 250);
+      held = [vip];
+    }
+
+    const cutAt = Date.now();
+    await lab.cut('controller-1');
+    const unreachable = waitFor('controller-1 UNREACHABLE', async () => (await node('controller-1'))?.status === 'UNREACHABLE' && Date.now(), 60_000, 100);
+    const moved = Promise.all(
+      held.map((v) =>
+        waitFor(
+          `${v.address} held by another controller and answering`,
+          async () => {
+            const others = await Promise.all(['controller-2', 'controller-3'].map((c) => holds(c, v.address)));
+            if (!others.some(Boolean)) return false;
+            return (await get(`http://${v.address}:${v.port}/`).catch(() => ({ status: 0 }))).status === 200 && Date.now();
+          },
+          60_000,
+          100,
+        ),
+      ),
+    );
+    const [unreachableAt, movedAt] = await Promise.all([unreachable, moved]);
+    timings[`cut controller-1 → its VIPs (${held.map((v) => v.resource).join(', ')}) answering from another controller`] = seconds(Math.max(...movedAt) - cutAt);
+    timings['cut controller-1 → Triad reports it UNREACHABLE (heartbeat 1 s)'] = seconds(unreachableAt - cutAt);
+    // The other two keep heartbeating.
+    const view = await clusterView(owner, clusterId);
+    expect(view.nodes.filter((n) => n.name !== 'controller-1').map((n) => n.status)).toEqual(['ONLINE', 'ONLINE']);
+    expect((await get(`http://${subnet}.10:5000/v3`)).status).toBe(200);
+
+    const healAt = Date.now();
+    await lab.heal('controller-1');
+    await waitFor('controller-1 ONLINE again', async () => (await node('controller-1'))?.status === 'ONLINE', 90_000, 100);
+    timings['heal controller-1 → ONLINE again'] = seconds(Date.now() - healAt);
+  });
+});
