@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { CommandSigner } from './command-signer';
 import { CommandsService } from './commands.service';
 import { NatsLink } from './nats-link';
-import { Reconciler } from './reconciler';
+import { Reconciler, type ReconcilerOptions } from './reconciler';
 
 /** The commands library's pino logger (level from LOG_LEVEL); bind a `component` with `.child()`. */
 export const COMMANDS_LOGGER = Symbol.for('triad.CommandsLogger');
@@ -19,7 +19,8 @@ export const COMMANDS_LOGGER = Symbol.for('triad.CommandsLogger');
 export class CommandsModule implements OnApplicationShutdown {
   constructor(@Inject(NatsLink) private readonly nats: NatsLink) {}
 
-  static forRoot(opts: { natsConnectionName: string }): DynamicModule {
+  /** `selectFor`: the reconciler's per-cluster node selection (the rollout's, in api and worker). */
+  static forRoot(opts: { natsConnectionName: string; selectFor?: ReconcilerOptions['selectFor'] }): DynamicModule {
     return {
       module: CommandsModule,
       providers: [
@@ -37,7 +38,7 @@ export class CommandsModule implements OnApplicationShutdown {
         {
           provide: Reconciler,
           inject: [DataSource, CommandSigner, SERVER_CONFIG, COMMANDS_LOGGER],
-          useFactory: (ds: DataSource, signer: CommandSigner, c: ServerConfig, logger: Logger) => new Reconciler(ds, signer, { commandTtlMs: c.COMMAND_TTL_MS }, logger.child({ component: 'reconciler' })),
+          useFactory: (ds: DataSource, signer: CommandSigner, c: ServerConfig, logger: Logger) => new Reconciler(ds, signer, { commandTtlMs: c.COMMAND_TTL_MS, selectFor: opts.selectFor }, logger.child({ component: 'reconciler' })),
         },
         {
           provide: CommandsService,

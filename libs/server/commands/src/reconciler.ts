@@ -21,6 +21,11 @@ export interface ReconcilerOptions {
   retry?: RetryPolicy;
   /** Which eligible nodes get the revision now; default all at once (rollouts plug in here). */
   select?: SelectNodesToUpdate;
+  /**
+   * Per cluster and revision, the policy to use instead of `select`, read inside the reconcile
+   * transaction (under the cluster lock). @triad/rollout provides one: only nodes its rollout released.
+   */
+  selectFor?: (trx: EntityManager, tenantId: string, clusterId: string, revision: number) => Promise<SelectNodesToUpdate>;
 }
 
 export interface IssuedCommand {
@@ -110,7 +115,8 @@ export class Reconciler {
       const states = nodes.map((n) => nodeRevisionState(n, commands, now, n.id === onlyNodeId));
       // The spec was validated (defaults filled in) before it was stored as a revision.
       const specNames = specNodeNames(revision.spec as unknown as ClusterSpec);
-      let decisions = planNodeUpdates({ targetRevision: revision.revision, specNodeNames: specNames, nodes: states, now, retry: this.retry, select: this.options.select });
+      const select = this.options.selectFor ? await this.options.selectFor(trx, tenantId, clusterId, revision.revision) : this.options.select;
+      let decisions = planNodeUpdates({ targetRevision: revision.revision, specNodeNames: specNames, nodes: states, now, retry: this.retry, select });
       if (onlyNodeId) decisions = decisions.filter((d) => d.nodeId === onlyNodeId);
 
       const issued: IssuedCommand[] = [];
@@ -132,8 +138,12 @@ export class Reconciler {
     return outcome;
   }
 
-  /** Fencing generation, Command row and its outbox row: one transaction (the caller's). */
-  private async issueApplyRevision(trx: EntityManager, node: Node, revision: ClusterRevision, now: Date): Promise<IssuedCommand> {
+  /**
+   * Fencing generation, Command row and its outbox row: one transaction (the caller's). Public for
+   * rollouts (a step's command and a rollback to an earlier revision); the caller holds the
+   * cluster row lock (FOR NO KEY UPDATE) like reconcile does, so the two never race for a node.
+   */
+  async issueApplyRevision(trx: EntityManager, node: Node, revision: ClusterRevision, now: Date): Promise<IssuedCommand> {
     const tenantId = node.tenantId;
     const bumped = await trx
       .createQueryBuilder()

@@ -1,0 +1,190 @@
+/**
+ * The rollout's decisions as plain functions over what the driver read from Postgres and Redis:
+ * the health gate, what happens to a step in flight, which steps start next, how a rollout ends,
+ * and which nodes the reconciler may send the revision to. No I/O here.
+ */
+import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
+
+export interface RolloutTimings {
+  /** A step's command must succeed within this long of the step starting. */
+  applyTimeoutMs: number;
+  /** Health must be seen at least this long after the command succeeded (lets a reload settle). */
+  healthGraceMs: number;
+  /** The node must be healthy within this long of the command succeeding. */
+  healthTimeoutMs: number;
+}
+
+export const DEFAULT_ROLLOUT_TIMINGS: RolloutTimings = { applyTimeoutMs: 10 * 60_000, healthGraceMs: 2_000, healthTimeoutMs: 2 * 60_000 };
+
+/** One component as a heartbeat reports it (`ComponentHealth` with the state's enum name). */
+export interface ComponentReport {
+  component: string;
+  state: string;
+  summary?: string;
+}
+
+export interface HeartbeatView {
+  /** Unix ms the control plane received it. */
+  at: number;
+  appliedRevision: number;
+  components: readonly ComponentReport[];
+}
+
+/** States that pass the gate: OK, and components this node does not run. */
+const PASSING_STATES = new Set(['COMPONENT_OK', 'COMPONENT_NOT_CONFIGURED']);
+
+/** Components that keep a node from being healthy, as "haproxy COMPONENT_DOWN (summary)". */
+export function unhealthyComponents(components: readonly ComponentReport[]): string[] {
+  return components
+    .filter((c) => !PASSING_STATES.has(c.state))
+    .map((c) => `${c.component} ${c.state}${c.summary ? ` (${c.summary})` : ''}`)
+    .sort();
+}
+
+export type GateVerdict = { verdict: 'pass' } | { verdict: 'wait'; reason: string } | { verdict: 'fail'; reason: string };
+
+/**
+ * A node is healthy on the revision when a heartbeat received at least `healthGraceMs` after its
+ * command succeeded reports that revision and every component OK (or not configured). Until then
+ * it waits; still not so `healthTimeoutMs` after the apply, it fails with what was last seen. A
+ * heartbeat after the grace that reports another revision fails at once (the agent undid it).
+ */
+export function healthGate(input: { targetRevision: number; appliedAt: number; heartbeat: HeartbeatView | undefined; now: number; timings: RolloutTimings }): GateVerdict {
+  const { targetRevision, appliedAt, heartbeat, now, timings } = input;
+  const fresh = heartbeat && heartbeat.at >= appliedAt + timings.healthGraceMs ? heartbeat : undefined;
+  let waiting: string;
+  if (!fresh) {
+    waiting = 'no heartbeat since the revision was applied';
+  } else if (fresh.appliedRevision !== targetRevision) {
+    return { verdict: 'fail', reason: `node reports revision ${fresh.appliedRevision} after applying ${targetRevision}` };
+  } else if (fresh.components.length === 0) {
+    // A Hello carries no health; only a heartbeat that reports components can pass.
+    waiting = 'no component health reported yet';
+  } else {
+    const bad = unhealthyComponents(fresh.components);
+    if (bad.length === 0) return { verdict: 'pass' };
+    waiting = `unhealthy: ${bad.join(', ')}`;
+  }
+  if (now - appliedAt >= timings.healthTimeoutMs) return { verdict: 'fail', reason: `health gate timed out after ${timings.healthTimeoutMs} ms: ${waiting}` };
+  return { verdict: 'wait', reason: waiting };
+}
+
+/** What the driver knows about one step in flight. */
+export interface StepObservation {
+  status: RolloutStepStatus;
+  startedAt: Date;
+  command?: { status: CommandStatus; finishedAt: Date | null; reason: string | null; message: string | null };
+  rollbackCommand?: { status: CommandStatus; reason: string | null; message: string | null };
+  heartbeat?: HeartbeatView;
+}
+
+export type StepAction =
+  | { kind: 'none'; note?: string }
+  | { kind: 'verify' }
+  | { kind: 'succeed' }
+  /** The step failed: roll the node back to its previous revision. */
+  | { kind: 'roll-back'; reason: string }
+  | { kind: 'rolled-back' }
+  | { kind: 'rollback-failed'; reason: string };
+
+const FAILED_COMMAND = new Set([CommandStatus.FAILED, CommandStatus.REFUSED, CommandStatus.EXPIRED]);
+
+function commandFailure(c: { status: CommandStatus; reason: string | null; message: string | null }): string {
+  return `command ${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`;
+}
+
+/** The next move of a step that is APPLYING, VERIFYING or ROLLING_BACK. */
+export function stepAction(step: StepObservation, targetRevision: number, now: Date, timings: RolloutTimings): StepAction {
+  switch (step.status) {
+    case RolloutStepStatus.APPLYING: {
+      const c = step.command;
+      if (c?.status === CommandStatus.SUCCEEDED) return { kind: 'verify' };
+      if (c && FAILED_COMMAND.has(c.status)) return { kind: 'roll-back', reason: commandFailure(c) };
+      if (now.getTime() - step.startedAt.getTime() >= timings.applyTimeoutMs) return { kind: 'roll-back', reason: `apply timed out after ${timings.applyTimeoutMs} ms (command ${c?.status ?? 'missing'})` };
+      return { kind: 'none' };
+    }
+    case RolloutStepStatus.VERIFYING: {
+      const appliedAt = (step.command?.finishedAt ?? step.startedAt).getTime();
+      const gate = healthGate({ targetRevision, appliedAt, heartbeat: step.heartbeat, now: now.getTime(), timings });
+      if (gate.verdict === 'pass') return { kind: 'succeed' };
+      if (gate.verdict === 'fail') return { kind: 'roll-back', reason: gate.reason };
+      return { kind: 'none', note: gate.reason };
+    }
+    case RolloutStepStatus.ROLLING_BACK: {
+      const c = step.rollbackCommand;
+      if (c?.status === CommandStatus.SUCCEEDED) return { kind: 'rolled-back' };
+      if (c && FAILED_COMMAND.has(c.status)) return { kind: 'rollback-failed', reason: `rollback ${commandFailure(c)}` };
+      if (!c) return { kind: 'rollback-failed', reason: 'rollback command missing' };
+      return { kind: 'none' };
+    }
+    default:
+      return { kind: 'none' };
+  }
+}
+
+export const IN_FLIGHT_STEP_STATUSES: readonly RolloutStepStatus[] = [RolloutStepStatus.APPLYING, RolloutStepStatus.VERIFYING, RolloutStepStatus.ROLLING_BACK];
+const STOPPED_STEP_STATUSES: readonly RolloutStepStatus[] = [RolloutStepStatus.FAILED, RolloutStepStatus.ROLLED_BACK];
+export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = [RolloutStatus.PENDING, RolloutStatus.RUNNING];
+
+export interface StepSummary {
+  order: number;
+  nodeName: string;
+  status: RolloutStepStatus;
+  reason: string | null;
+}
+
+/**
+ * Steps to start now: the next PENDING ones by order while fewer than `maxUnavailable` are in
+ * flight. None once a step has failed (later nodes are left alone) or the rollout is stopping.
+ */
+export function stepsToStart<S extends StepSummary>(steps: readonly S[], maxUnavailable: number, stopping: boolean): S[] {
+  if (stopping || steps.some((s) => STOPPED_STEP_STATUSES.includes(s.status))) return [];
+  const inFlight = steps.filter((s) => IN_FLIGHT_STEP_STATUSES.includes(s.status)).length;
+  const room = Math.max(0, maxUnavailable - inFlight);
+  return [...steps]
+    .filter((s) => s.status === RolloutStepStatus.PENDING)
+    .sort((a, b) => a.order - b.order)
+    .slice(0, room);
+}
+
+/** Node order of a rollout: by name, so the same cluster always rolls out the same way. */
+export function orderNodes<N extends { name: string }>(nodes: readonly N[]): N[] {
+  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export type RolloutEnd = { status: RolloutStatus.SUCCEEDED | RolloutStatus.FAILED | RolloutStatus.ROLLED_BACK | RolloutStatus.SUPERSEDED; reason: string | null };
+
+/**
+ * How a RUNNING rollout ends, once nothing is in flight: a stopped step fails it (the first one's
+ * reason), an abort rolls it back, a newer revision supersedes it, else it succeeds when no step
+ * is left. `undefined`: it goes on.
+ */
+export function rolloutEnd(steps: readonly StepSummary[], flags: { aborted: boolean; supersededBy: number | null }): RolloutEnd | undefined {
+  if (steps.some((s) => IN_FLIGHT_STEP_STATUSES.includes(s.status))) return undefined;
+  const stopped = [...steps].sort((a, b) => a.order - b.order).find((s) => STOPPED_STEP_STATUSES.includes(s.status));
+  if (stopped) return { status: RolloutStatus.FAILED, reason: `${stopped.nodeName}: ${stopped.reason ?? stopped.status}` };
+  if (flags.aborted) return { status: RolloutStatus.ROLLED_BACK, reason: 'aborted by an operator' };
+  if (flags.supersededBy !== null) return { status: RolloutStatus.SUPERSEDED, reason: `superseded by revision ${flags.supersededBy}` };
+  if (steps.every((s) => s.status === RolloutStepStatus.SUCCEEDED || s.status === RolloutStepStatus.SKIPPED)) return { status: RolloutStatus.SUCCEEDED, reason: null };
+  return undefined;
+}
+
+/**
+ * Which nodes the reconciler may send the rollout's revision to. A succeeded rollout releases
+ * every node (late and returning nodes converge through the reconciler); otherwise only nodes
+ * whose step succeeded (so their drift is repaired) — the rollout itself sends to the others, and
+ * a failed or aborted rollout pins them to what they have until a new revision or retryRollout.
+ * No rollout yet for the revision: nobody (it is being created).
+ */
+export function releasedNodes(rollout: { status: RolloutStatus } | undefined, steps: readonly { nodeId: string; status: RolloutStepStatus }[]): 'all' | Set<string> {
+  if (rollout?.status === RolloutStatus.SUCCEEDED) return 'all';
+  return new Set(steps.filter((s) => s.status === RolloutStepStatus.SUCCEEDED).map((s) => s.nodeId));
+}
+
+/** Reason a node is skipped when its turn comes, or undefined if it gets the revision. */
+export function skipReason(node: { status: NodeStatus; appliedRevision: number }, targetRevision: number): string | undefined {
+  if (node.status === NodeStatus.DECOMMISSIONED) return 'node decommissioned';
+  if (node.appliedRevision === targetRevision) return `already at revision ${targetRevision}`;
+  if (node.status === NodeStatus.UNREACHABLE) return 'node unreachable; it converges through the reconciler once the rollout has succeeded';
+  return undefined;
+}
