@@ -92,6 +92,8 @@ describe(RabbitmqDriver.name, () => {
         definitionsFile: paths.definitionsFile,
         logger,
         startTimeoutMs: 120_000,
+        // Every probe here must see the node as it is now.
+        probeMaxAgeMs: 0,
       });
     }
   });
