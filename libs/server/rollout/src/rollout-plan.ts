@@ -155,15 +155,16 @@ export function orderNodes<N extends { name: string }>(nodes: readonly N[]): N[]
 export type RolloutEnd = { status: RolloutStatus.SUCCEEDED | RolloutStatus.FAILED | RolloutStatus.ROLLED_BACK | RolloutStatus.SUPERSEDED; reason: string | null };
 
 /**
- * How a RUNNING rollout ends, once nothing is in flight: a stopped step fails it (the first one's
- * reason), an abort rolls it back, a newer revision supersedes it, else it succeeds when no step
+ * How a RUNNING rollout ends, once nothing is in flight: an abort rolls it back, a stopped step
+ * fails it (the first one's reason), a newer revision supersedes it, else it succeeds when no step
  * is left. `undefined`: it goes on.
  */
 export function rolloutEnd(steps: readonly StepSummary[], flags: { aborted: boolean; supersededBy: number | null }): RolloutEnd | undefined {
   if (steps.some((s) => IN_FLIGHT_STEP_STATUSES.includes(s.status))) return undefined;
+  // An abort rolls the nodes in flight back itself: their ROLLED_BACK steps are not a failure.
+  if (flags.aborted) return { status: RolloutStatus.ROLLED_BACK, reason: 'aborted by an operator' };
   const stopped = [...steps].sort((a, b) => a.order - b.order).find((s) => STOPPED_STEP_STATUSES.includes(s.status));
   if (stopped) return { status: RolloutStatus.FAILED, reason: `${stopped.nodeName}: ${stopped.reason ?? stopped.status}` };
-  if (flags.aborted) return { status: RolloutStatus.ROLLED_BACK, reason: 'aborted by an operator' };
   if (flags.supersededBy !== null) return { status: RolloutStatus.SUPERSEDED, reason: `superseded by revision ${flags.supersededBy}` };
   if (steps.every((s) => s.status === RolloutStepStatus.SUCCEEDED || s.status === RolloutStepStatus.SKIPPED)) return { status: RolloutStatus.SUCCEEDED, reason: null };
   return undefined;

@@ -5,7 +5,6 @@ export enum RolloutExceptionCode {
   CLUSTER_NOT_FOUND = 'CLUSTER_NOT_FOUND',
   NOT_RETRYABLE = 'NOT_RETRYABLE',
   NOT_ACTIVE = 'NOT_ACTIVE',
-  ROLLOUT_ACTIVE = 'ROLLOUT_ACTIVE',
 }
 
 export const RolloutException = defineException<RolloutExceptionCode>('RolloutException', {
@@ -13,6 +12,5 @@ export const RolloutException = defineException<RolloutExceptionCode>('RolloutEx
   [RolloutExceptionCode.CLUSTER_NOT_FOUND]: ErrorKind.NOT_FOUND,
   [RolloutExceptionCode.NOT_RETRYABLE]: ErrorKind.CONFLICT,
   [RolloutExceptionCode.NOT_ACTIVE]: ErrorKind.CONFLICT,
-  [RolloutExceptionCode.ROLLOUT_ACTIVE]: ErrorKind.CONFLICT,
 });
 export type RolloutException = InstanceType<typeof RolloutException>;

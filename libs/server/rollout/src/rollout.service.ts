@@ -115,8 +115,9 @@ export class RolloutService {
         throw new RolloutException(`revision ${old.toRevision} is no longer the cluster's current revision (${cluster?.currentRevision})`, RolloutExceptionCode.NOT_RETRYABLE, { field: 'id' });
       }
       const rollouts = new TenantScopedRepository(trx, Rollout);
-      if ((await rollouts.count(tenantId, { clusterId: old.clusterId, status: In([...ACTIVE_ROLLOUT_STATUSES]) })) > 0) {
-        throw new RolloutException('the cluster already has an active rollout', RolloutExceptionCode.ROLLOUT_ACTIVE, { field: 'id' });
+      const [latest] = await rollouts.find(tenantId, { clusterId: old.clusterId }, { createdAt: 'DESC' }, 1);
+      if (latest?.id !== old.id) {
+        throw new RolloutException(`rollout ${latest?.id} came after this one; retry the cluster's latest rollout`, RolloutExceptionCode.NOT_RETRYABLE, { field: 'id' });
       }
       const r = await rollouts.insert(tenantId, { clusterId: old.clusterId, fromRevision: old.fromRevision, toRevision: old.toRevision, maxUnavailable: old.maxUnavailable });
       await recordAudit(trx, tenantId, actor, { action: 'rollout.retried', targetType: 'rollout', targetId: r.id, detail: { retryOf: old.id, toRevision: r.toRevision } });
