@@ -36,6 +36,7 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
         mode: config.galera.mode,
         configFile: DEFAULT_HOST_PROFILE.galera.configPath,
         clustercheck: config.galera.clustercheck,
+        sstAuth: config.galera.sst && { ...config.galera.sst, authFile: DEFAULT_HOST_PROFILE.galera.sstAuthFile },
         logger: logger.child({ component: 'galera' }),
       }),
     );
@@ -59,6 +60,7 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
       configFile: DEFAULT_HOST_PROFILE.rabbitmq.configPath,
       envConfFile: '/etc/rabbitmq/rabbitmq-env.conf',
       definitionsFile: DEFAULT_HOST_PROFILE.rabbitmq.definitionsPath,
+      cookieFile: config.rabbitmq.cookieFile,
       logger: logger.child({ component: 'rabbitmq' }),
     });
     // env and definitions before rabbitmq.conf: its driver restarts once for all three.

@@ -45,10 +45,15 @@ export const agentConfigSchema = z
     TRIAD_GALERA_CLUSTERCHECK_ADDRESS: z.string().min(1).optional(),
     /** Must equal the spec's galera.clustercheckPort. */
     TRIAD_GALERA_CLUSTERCHECK_PORT: z.coerce.number().int().min(1).max(65535).default(9200),
+    /** mariabackup SST: file holding the SST user's password (the spec's galera.sstPassword, resolved). */
+    TRIAD_GALERA_SST_PASSWORD_FILE: optionalPath,
+    TRIAD_GALERA_SST_USER: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, { error: 'must be a MariaDB user name' }).default('triad_sst'),
     /** pacemaker: ocf:heartbeat:rabbitmq-cluster runs RabbitMQ, the agent only installs its files; managed: the agent restarts it. */
     TRIAD_RABBITMQ_MODE: z.enum(['pacemaker', 'managed']).default('pacemaker'),
     /** HOME of rabbitmqctl and the server: holds .erlang.cookie. */
     TRIAD_RABBITMQ_HOME: z.string().min(1).default('/var/lib/rabbitmq'),
+    /** File holding the Erlang cookie (the spec's rabbitmq.erlangCookie, resolved); installed as HOME/.erlang.cookie. */
+    TRIAD_RABBITMQ_COOKIE_FILE: optionalPath,
     TRIAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long SIGTERM/SIGINT may take before the agent gives up waiting and exits. */
     TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -69,8 +74,12 @@ export const agentConfigSchema = z
     components: [...new Set(env.TRIAD_COMPONENTS)],
     corosync: { configFile: env.TRIAD_COROSYNC_CONFIG },
     pacemaker: { cibFile: env.TRIAD_PACEMAKER_CIB_FILE, workDir: join(env.TRIAD_STATE_DIR, 'pacemaker') },
-    galera: { mode: env.TRIAD_GALERA_MODE, clustercheck: { host: env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS ?? '', port: env.TRIAD_GALERA_CLUSTERCHECK_PORT } },
-    rabbitmq: { mode: env.TRIAD_RABBITMQ_MODE, home: env.TRIAD_RABBITMQ_HOME },
+    galera: {
+      mode: env.TRIAD_GALERA_MODE,
+      clustercheck: { host: env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS ?? '', port: env.TRIAD_GALERA_CLUSTERCHECK_PORT },
+      sst: env.TRIAD_GALERA_SST_PASSWORD_FILE ? { user: env.TRIAD_GALERA_SST_USER, passwordFile: env.TRIAD_GALERA_SST_PASSWORD_FILE } : undefined,
+    },
+    rabbitmq: { mode: env.TRIAD_RABBITMQ_MODE, home: env.TRIAD_RABBITMQ_HOME, cookieFile: env.TRIAD_RABBITMQ_COOKIE_FILE },
     haproxy: {
       mode: env.TRIAD_HAPROXY_MODE,
       bin: env.TRIAD_HAPROXY_BIN,

@@ -5,6 +5,7 @@ import { DriverError, fsyncDir, readFileIfExists, runFile, sleep, writeFileAtomi
 import type { ComponentHealth } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
 import { ClustercheckServer } from '../clustercheck/clustercheck.server';
+import { installSecretFile, readSecretFile } from '../secret-file';
 import { galeraHealth, WSREP_SYNCED } from '../probes/galera-health';
 import { formatPosition, parseGrastate, parseRecoveredPosition, withSafeToBootstrap, type GaleraPosition, type Grastate } from './grastate';
 import { MariadbServer } from './mariadb-server';
@@ -31,6 +32,11 @@ export interface GaleraDriverOptions {
   stopTimeoutMs?: number;
   /** The clustercheck endpoint haproxy checks, served while the agent runs (none when unset). */
   clustercheck?: { host: string; port: number; availableWhenDonor?: boolean };
+  /**
+   * mariabackup SST credentials: the password file the agent was given becomes `authFile` (the
+   * host profile's sstAuthFile, `!include`d by galera.cnf) as `wsrep_sst_auth`, mode 600.
+   */
+  sstAuth?: { user: string; passwordFile: string; authFile: string };
 }
 
 export interface StartOptions {
@@ -75,7 +81,20 @@ export class GaleraDriver implements ComponentDriver {
 
   /** Serves clustercheck. mariadbd is not started here: the database outlives the agent, and a stopped node starts through bootstrap()/join(). */
   async start(): Promise<void> {
+    await this.installSstAuth();
     await this.clustercheck?.start();
+  }
+
+  /** Writes the SST credentials include file from the password file (rewritten only when it changed). */
+  async installSstAuth(): Promise<void> {
+    const auth = this.opts.sstAuth;
+    if (!auth) return;
+    const password = await readSecretFile(auth.passwordFile);
+    // Double-quoted: MariaDB strips the quotes and reads \\ and \" inside, so any password survives.
+    const value = `${auth.user}:${password}`.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    if (await installSecretFile(auth.authFile, `[galera]\nwsrep_sst_auth = "${value}"\n`, 0o600)) {
+      this.opts.logger.info({ file: auth.authFile }, 'installed the SST credentials');
+    }
   }
 
   /** Stops serving clustercheck (haproxy then takes this node out); mariadbd keeps running. */

@@ -1,9 +1,10 @@
 import { rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DriverError, fsyncDir, readFileIfExists, sleep, writeFileAtomic, type ComponentDriver } from '@triad/agent-core';
 import { sha256Hex } from '@triad/render';
 import type { ComponentHealth } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
+import { installSecretFile, readSecretFile } from '../secret-file';
 import { rabbitmqHealth, type RabbitmqClusterStatusJson } from '../probes/rabbitmq-health';
 import { checkRabbitmqConf, checkRabbitmqDefinitions, checkRabbitmqEnvConf, classicConfigNodes, parseRabbitmqConf } from './rabbitmq-files';
 import { RabbitmqNode, type RabbitmqNodeOptions } from './rabbitmq-node';
@@ -69,6 +70,11 @@ export interface RabbitmqDriverOptions {
    * Erlang VM start costing ~1.7 s of CPU, too much every 5 s on a small controller. 0 probes every time.
    */
   probeMaxAgeMs?: number;
+  /**
+   * The Erlang cookie file the agent was given: installed as `$HOME/.erlang.cookie` (the node's
+   * `env.HOME`), mode 400, owned like HOME (the rabbitmq user). Without it the cookie is left as is.
+   */
+  cookieFile?: string;
 }
 
 type Action = { kind: 'none' } | { kind: 'import-definitions' } | { kind: 'restart'; reason: string };
@@ -112,9 +118,19 @@ export class RabbitmqDriver implements ComponentDriver {
     return [this.envConf, this.definitions, this];
   }
 
-  /** RabbitMQ outlives the agent: nothing starts or stops with it. */
-  start(): Promise<void> {
-    return Promise.resolve();
+  /** Installs the Erlang cookie. RabbitMQ itself outlives the agent: nothing starts or stops with it. */
+  async start(): Promise<void> {
+    await this.installCookie();
+  }
+
+  /** Writes `$HOME/.erlang.cookie` from the cookie file (rewritten only when it changed). */
+  async installCookie(): Promise<void> {
+    const home = this.opts.node.env['HOME'];
+    if (!this.opts.cookieFile || !home) return;
+    const cookie = await readSecretFile(this.opts.cookieFile);
+    if (!/^[A-Za-z0-9_]+$/.test(cookie)) throw new Error(`the Erlang cookie in ${this.opts.cookieFile} must be letters, digits and _ only`);
+    const path = join(home, '.erlang.cookie');
+    if (await installSecretFile(path, cookie, 0o400, home)) this.opts.logger.info({ file: path }, 'installed the Erlang cookie');
   }
 
   stop(): Promise<void> {
