@@ -1,60 +1,70 @@
 /**
- * Brings up the whole system on this machine and leaves it running: a private operator-mode
- * nats-server, the api and the worker, a demo tenant, a demo cloud and cluster, and controller
- * agents enrolled with a token — each agent with its own real haproxy — then applies the demo
- * spec and prints where to look. Idempotent: what already runs is left alone. `tools/down.sh`
- * stops everything it started (by PID).
+ * Brings up the whole system on this machine and leaves it running: the lab "triad" (three
+ * controllers as network namespaces, tools/lab), a private operator-mode nats-server and the api's
+ * agent gRPC listening on the lab gateway, the api and the worker, a demo tenant, cloud and
+ * cluster, the lab's Corosync/Pacemaker stack (VIPs, HAProxy clone, and by default Galera and
+ * RabbitMQ), a Triad agent in every controller enrolled with a token, then applies the demo spec
+ * and prints where to look. Idempotent: what already runs is left alone. `tools/down.sh` stops
+ * everything it started.
  *
- * State lives in `.triad/` at the repository root (gitignored).
+ * State lives in `.triad/` at the repository root (gitignored); the lab's in /var/lib/triad-lab/triad.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
 import { Client } from 'pg';
-import { SERVICE_CATALOGUE, type CatalogueServiceName } from '@triad/spec';
-import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, operatorSetup, waitFor } from '@triad/testing';
+import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, operatorSetup, startLabAgents, waitFor, waitForClusterApplied } from '@triad/testing';
+import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles, startClusterStack, type LabResources } from './lab/src/cluster-stack';
+import { Lab } from './lab/src/lab';
+import { labClusterSpec } from './lab/src/lab-cluster-spec';
 
 const STATE = join(REPO_ROOT, '.triad');
 const RUN = join(STATE, 'run');
 const LOGS = join(STATE, 'logs');
+const LAB_NAME = 'triad';
+const CONTROLLERS = 3;
 const HTTP_PORT = 4000;
-const GRPC_BIND = '127.0.0.1:4001';
+const GRPC_PORT = 4001;
 const NATS_PORT = 4223;
 const NATS_MONITOR_PORT = 8223;
 const PG_SERVER = process.env.TRIAD_PG_SERVER ?? 'postgres://postgres:postgres@127.0.0.1:5432';
 const DATABASE_URL = `${PG_SERVER}/triad`;
-const CONTROLLERS = [1, 2, 3].map((i) => ({
-  name: `controller-${i}`,
-  internal: `127.0.2.${i}`,
-  haproxy: `127.0.1.${i}`,
-}));
-// Stand-in OpenStack API ports (each controller answers on its internal address).
-const DEMO_SERVICES: { name: CatalogueServiceName; port: number }[] = [
-  { name: 'keystone', port: 5000 },
-  { name: 'glance-api', port: 9292 },
-  { name: 'nova-api', port: 8774 },
-  { name: 'placement', port: 8778 },
-  { name: 'neutron-server', port: 9696 },
-  { name: 'cinder-api', port: 8776 },
-  { name: 'heat-api', port: 8004 },
-  { name: 'horizon', port: 80 },
-];
 
 const say = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
 
-function alive(name: string): boolean {
+function pidOf(name: string): number | undefined {
   const pidFile = join(RUN, `${name}.pid`);
-  if (!existsSync(pidFile)) return false;
+  if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {
     process.kill(pid, 0);
-    return true;
+    return pid;
   } catch {
-    return false;
+    return undefined;
   }
+}
+const alive = (name: string) => pidOf(name) !== undefined;
+
+/** Stops a daemon this script started (TERM, KILL after 10 s). */
+async function stopDaemon(name: string): Promise<void> {
+  const pid = pidOf(name);
+  rmSync(join(RUN, `${name}.pid`), { force: true });
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      say(`stopped ${name}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(pid, 'SIGKILL');
 }
 
 /** Starts a detached daemon (survives this script) with its log in .triad/logs and its PID in .triad/run. */
@@ -79,7 +89,29 @@ function daemon(name: string, command: string, args: string[], env: Record<strin
 const tsDaemon = (name: string, entry: string, args: string[], env: Record<string, string>) =>
   daemon(name, process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, entry), ...args], env);
 
-async function ensureNats(): Promise<Record<string, string>> {
+/** The running lab, or a new one when none runs (`fresh`: its controllers start empty). */
+async function ensureLab(): Promise<{ lab: Lab; fresh: boolean }> {
+  try {
+    const lab = Lab.open(LAB_NAME);
+    const status = await lab.status();
+    if (status.phase === 'up' && status.controllers.some((c) => c.anchorAlive)) {
+      say(`lab ${LAB_NAME} already running (tools/lab/lab status)`);
+      return { lab, fresh: false };
+    }
+  } catch {
+    // No lab yet.
+  }
+  const t0 = Date.now();
+  const lab = await Lab.up({ name: LAB_NAME, controllers: CONTROLLERS });
+  say(`lab ${LAB_NAME} up: ${lab.controllers.map((c) => `${c.name} ${c.address}`).join(', ')}, gateway ${lab.gatewayAddress} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return { lab, fresh: true };
+}
+
+/**
+ * The private operator-mode nats-server, listening on the lab gateway only: the controllers' agents
+ * and the control plane (on this host) reach it there; nothing outside this machine can.
+ */
+async function ensureNats(host: string): Promise<Record<string, string>> {
   const dir = join(STATE, 'nats');
   const conf = join(dir, 'nats.conf');
   if (!existsSync(conf)) {
@@ -91,7 +123,7 @@ async function ensureNats(): Promise<Record<string, string>> {
     writeFileSync(
       conf,
       [
-        'host: 127.0.0.1',
+        `host: ${host}`,
         `port: ${NATS_PORT}`,
         `http: 127.0.0.1:${NATS_MONITOR_PORT}`,
         `jetstream { store_dir: "${join(dir, 'jetstream')}", max_memory_store: 64MB, max_file_store: 1GB }`,
@@ -100,10 +132,17 @@ async function ensureNats(): Promise<Record<string, string>> {
       { mode: 0o600 },
     );
   }
+  const text = readFileSync(conf, 'utf8');
+  if (!text.startsWith(`host: ${host}\n`)) {
+    // State from an earlier up that listened elsewhere (loopback): same accounts, new listener.
+    writeFileSync(conf, text.replace(/^host: .*\n/, `host: ${host}\n`), { mode: 0o600 });
+    await stopDaemon('nats');
+  }
   daemon('nats', NATS_SERVER_BIN, ['-c', conf], {});
   await waitFor('nats-server healthz', async () => (await fetch(`http://127.0.0.1:${NATS_MONITOR_PORT}/healthz?js-enabled-only=true`)).ok, 20_000, 100);
   return {
-    NATS_URL: `nats://127.0.0.1:${NATS_PORT}`,
+    // Agents are told this address at enrollment (NATS_AGENT_SERVERS defaults to NATS_URL).
+    NATS_URL: `nats://${host}:${NATS_PORT}`,
     NATS_CREDS_FILE: join(dir, 'control-plane.creds'),
     NATS_ACCOUNT_SIGNING_SEED_FILE: join(dir, 'account-signing.seed'),
     NATS_ACCOUNT_PUBLIC_KEY: readFileSync(join(dir, 'account.pub'), 'utf8').trim(),
@@ -141,30 +180,37 @@ async function demoTenantToken(env: Record<string, string>): Promise<string> {
   return readFileSync(file, 'utf8').trim();
 }
 
-function demoSpec() {
-  return {
-    apiVersion: 'triad.io/v1',
-    kind: 'ClusterSpec',
-    metadata: { name: 'demo' },
-    topology: {
-      mode: 'ACTIVE_ACTIVE',
-      nodes: CONTROLLERS.map((c) => ({ name: c.name, managementAddress: c.internal, internalAddress: c.internal })),
-      networks: { public: { cidr: '127.0.3.0/24' }, internal: { cidr: '127.0.2.0/24' } },
-    },
-    // Each service's VIP in the network the catalogue puts it on (public or internal).
-    services: DEMO_SERVICES.map((s, i) => ({ name: s.name, vip: SERVICE_CATALOGUE[s.name].network === 'public' ? `127.0.3.${10 + i}` : `127.0.2.${110 + i}` })),
-    galera: { clusterName: 'demo-galera', vip: '127.0.2.100' },
-    rabbitmq: { erlangCookie: { secretRef: 'rabbitmq-erlang-cookie' } },
-    pacemaker: { properties: { stonithEnabled: false } },
-    // The local demo has no fencing devices; a real cloud must not acknowledge this lightly.
-    acknowledgedWarnings: ['STONITH_DISABLED'],
-  };
+/** The same JSON whatever the key order (the api returns the stored spec's keys in its own order). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function parseResources(argv: string[]): LabResources {
+  const i = argv.indexOf('--resources');
+  const value = i >= 0 ? argv[i + 1] : 'all';
+  if (!LAB_RESOURCES.includes(value as LabResources)) throw new Error(`--resources must be one of ${LAB_RESOURCES.join(', ')}`);
+  return value as LabResources;
 }
 
 async function main(): Promise<void> {
+  const resources = parseResources(process.argv.slice(2));
   for (const d of [STATE, RUN, LOGS]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  const nats = await ensureNats();
+  // Agents of an earlier up ran on loopback with the identities the lab's agents take over.
+  for (let i = 1; i <= CONTROLLERS; i++) for (const name of [`agent-controller-${i}`, `standin-controller-${i}`]) await stopDaemon(name);
+
+  const { lab, fresh } = await ensureLab();
+  const gateway = lab.gatewayAddress;
+  const nats = await ensureNats(gateway);
   await ensureDatabase();
+  const grpcBind = `127.0.0.1:${GRPC_PORT},${gateway}:${GRPC_PORT}`;
   const env: Record<string, string> = {
     DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -173,7 +219,8 @@ async function main(): Promise<void> {
     COMMAND_SIGNING_KEY_FILE: ensureSigningKey(),
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(HTTP_PORT),
-    GRPC_BIND,
+    // Loopback for tools on this host, the gateway for the agents in the controllers.
+    GRPC_BIND: grpcBind,
     HEARTBEAT_INTERVAL_MS: '2000',
   };
   tsDaemon('api', 'apps/api/src/main.ts', [], env);
@@ -191,70 +238,82 @@ async function main(): Promise<void> {
     clusters.clusters.edges.find((e) => e.node.name === 'demo')?.node.id ??
     (await gql.ok<{ createCluster: { id: string } }>(`mutation($c: ID!) { createCluster(cloudId: $c, name: "demo") { id } }`, { c: cloudId })).createCluster.id;
 
-  // Stand-in OpenStack APIs on each controller's internal address.
-  for (const c of CONTROLLERS) {
-    tsDaemon(`standin-${c.name}`, 'tools/lab/standin-service.ts', ['--node', c.name, ...DEMO_SERVICES.flatMap((s) => ['--listen', `${s.name}=${c.internal}:${s.port}`])], {});
+  // The demo spec: the lab's controllers, VIPs .10-.12 (keystone, glance-api, nova-api), Galera .100.
+  const spec = labClusterSpec(lab, { metadata: { name: 'demo' } });
+  const status = await lab.status();
+  const running = (node: string, process: string) => status.controllers.find((c) => c.name === node)?.processes.some((p) => p.name === process && p.alive) ?? false;
+  if (!lab.controllers.some((c) => running(c.name, 'corosync'))) {
+    say(`starting Corosync and Pacemaker in every controller (resources: ${resources})`);
+    const started = await startClusterStack(lab, renderLabClusterFiles(lab, spec, resources, { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET }));
+    say(`cluster formed in ${(started.elapsedMs / 1000).toFixed(1)} s (DC ${started.membership.dc})`);
+  } else {
+    say('Corosync/Pacemaker already running in the lab');
   }
+  // The agents reload the HAProxy clone's haproxy: it must run before they apply anything.
+  const vip = (i: number) => `${gateway.replace(/\.254$/, '')}.${i}`;
+  await waitFor('the keystone VIP answering through the HAProxy clone', async () => (await fetch(`http://${vip(10)}:5000/v3`, { signal: AbortSignal.timeout(1_000) })).ok, 120_000, 250);
 
-  // Agents: enrolled once with a token; afterwards they start from their persisted identity.
-  const needsToken = CONTROLLERS.some((c) => !existsSync(join(STATE, 'agents', c.name, 'state', 'identity.json')));
+  // Agents: enrolled once with a token; their identity is kept in .triad/agents (not in the lab,
+  // which `down` deletes), so a new lab's agents come back as the same nodes.
+  const stateDir = (node: string) => join(STATE, 'agents', node, 'state');
+  const toStart = lab.controllers.filter((c) => !running(c.name, 'agent')).map((c) => c.name);
+  for (const node of toStart) {
+    mkdirSync(stateDir(node), { recursive: true, mode: 0o700 });
+    // New controllers hold nothing Triad applied: let the control plane send the current revision again.
+    if (fresh) rmSync(join(stateDir(node), 'applied.json'), { force: true });
+  }
+  for (const node of toStart) {
+    const file = join(stateDir(node), 'identity.json');
+    if (!existsSync(file)) continue;
+    const servers = (JSON.parse(readFileSync(file, 'utf8')) as { enrollment?: { nats?: { servers?: string[] } } }).enrollment?.nats?.servers ?? [];
+    if (!servers.includes(nats.NATS_URL)) {
+      // Enrolled by an earlier up whose agents ran on loopback: their node names are taken by these
+      // identities, which point at a NATS listener that no longer exists.
+      throw new Error(`the agent identity in ${file} was enrolled for NATS at ${servers.join(', ')}, not ${nats.NATS_URL} (an earlier up without the lab): run \`bash tools/down.sh --purge\` and up again`);
+    }
+  }
+  const needsToken = toStart.some((node) => !existsSync(join(stateDir(node), 'identity.json')));
   const token = needsToken
     ? (
         await gql.ok<{ createEnrollmentToken: { secret: string } }>(
-          `mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "demo agents", maxUses: 3, ttlSeconds: 600) { secret } }`,
-          { c: clusterId },
+          `mutation($c: ID!, $n: Int!) { createEnrollmentToken(clusterId: $c, name: "lab agents", maxUses: $n, ttlSeconds: 600) { secret } }`,
+          { c: clusterId, n: toStart.length },
         )
       ).createEnrollmentToken.secret
     : undefined;
-  for (const c of CONTROLLERS) {
-    const dir = join(STATE, 'agents', c.name);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const enrolled = existsSync(join(dir, 'state', 'identity.json'));
-    tsDaemon(`agent-${c.name}`, 'apps/agent/src/main.ts', [], {
-      TRIAD_CONTROL_PLANE: GRPC_BIND,
-      ...(enrolled || !token ? {} : { TRIAD_ENROLLMENT_TOKEN: token }),
-      TRIAD_STATE_DIR: join(dir, 'state'),
-      TRIAD_NODE_NAME: c.name,
-      TRIAD_HAPROXY_MODE: 'managed',
-      TRIAD_HAPROXY_CONFIG: join(dir, 'haproxy.cfg'),
-      TRIAD_HAPROXY_STATS_SOCKET: join(dir, 'haproxy-stats.sock'),
-      TRIAD_HAPROXY_BIND_ADDRESS: c.haproxy,
-      TRIAD_HAPROXY_MAXCONN: '4096',
-    });
+  if (toStart.length > 0) {
+    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET }, stateDir }, toStart);
+    say(`started the agent in ${toStart.join(', ')} (logs: ${lab.dir}/controller-N/logs/agent.log)`);
   }
-  type NodeView = { name: string; status: string; appliedRevision: number };
-  const nodes = async () =>
-    (await gql.ok<{ cluster: { currentRevision: number; nodes: { edges: { node: NodeView }[] } } }>(
-      `query($id: ID!) { cluster(id: $id) { currentRevision nodes(first: 20) { edges { node { name status appliedRevision } } } } }`,
-      { id: clusterId },
-    )).cluster;
-  await waitFor('every controller ONLINE', async () => {
-    const c = await nodes();
-    return c.nodes.edges.length === CONTROLLERS.length && c.nodes.edges.every((e) => e.node.status === 'ONLINE');
-  }, 120_000, 500);
 
-  let cluster = await nodes();
-  if (cluster.currentRevision === 0) {
-    await gql.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, {
-      id: clusterId,
-      spec: demoSpec(),
-    });
+  const current = await gql.ok<{ cluster: { currentRevision: number; spec: unknown } }>(`query($id: ID!) { cluster(id: $id) { currentRevision spec } }`, { id: clusterId });
+  if (canonical(current.cluster.spec) !== canonical(spec)) {
+    const r = await gql.ok<{ updateClusterSpec: { revision: { revision: number } } }>(
+      `mutation($id: ID!, $spec: JSON!, $rev: Int!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: $rev) { revision { revision } } }`,
+      { id: clusterId, spec, rev: current.cluster.currentRevision },
+    );
+    say(`applied the demo spec as revision ${r.updateClusterSpec.revision.revision}`);
   }
-  await waitFor('the demo spec applied on every controller', async () => {
-    cluster = await nodes();
-    return cluster.nodes.edges.every((e) => e.node.appliedRevision === cluster.currentRevision);
-  }, 120_000, 500);
+  const nodes = lab.controllers.map((c) => c.name);
+  const t0 = Date.now();
+  const cluster = await waitForClusterApplied(gql, clusterId, nodes, 180_000);
+  say(`every controller ONLINE with revision ${cluster.currentRevision} applied (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
   const lines = [
     '',
     'Triad is up.',
     `  GraphQL:        ${base}/graphql   (Authorization: Bearer $(cat .triad/demo-token))`,
     `  demo token:     ${join(STATE, 'demo-token')}`,
-    `  cluster:        demo (${clusterId}), revision ${cluster.currentRevision} applied on ${cluster.nodes.edges.map((e) => e.node.name).join(', ')}`,
-    `  agent gRPC:     ${GRPC_BIND}     NATS (JWT auth): nats://127.0.0.1:${NATS_PORT}`,
-    '  services through each controller\'s haproxy, e.g.:',
-    ...CONTROLLERS.map((c) => `    curl http://${c.haproxy}:5000/v3        # keystone via ${c.name}`),
-    `  logs:           ${LOGS}/`,
+    `  cluster:        demo (${clusterId}), revision ${cluster.currentRevision} applied on ${nodes.join(', ')}`,
+    `  lab:            "${LAB_NAME}", controllers ${lab.controllers.map((c) => c.address).join(', ')}, gateway ${gateway}  (tools/lab/lab status)`,
+    `  agent gRPC:     ${grpcBind.replace(',', ', ')}     NATS (JWT auth): ${nats.NATS_URL}`,
+    '  VIPs (Pacemaker IPaddr2 → HAProxy clone → stand-in APIs on every controller), from this host:',
+    `    curl http://${vip(10)}:5000/v3        # keystone`,
+    `    curl http://${vip(11)}:9292/          # glance-api`,
+    `    curl http://${vip(12)}:8774/          # nova-api`,
+    `    ${vip(100)}:3306                      # galera${resources === 'all' || resources === 'haproxy-vips-galera' ? ' (Pacemaker galera clone; backends stay DOWN in HAProxy until something answers clustercheck on 9200)' : ' (not started: --resources ' + resources + ')'}`,
+    `  Pacemaker:      tools/lab/lab exec 1 -- /usr/sbin/crm_mon -1`,
+    `  logs:           ${LOGS}/ and ${lab.dir}/controller-N/logs/`,
     '  stop:           bash tools/down.sh',
     '',
   ];
@@ -262,6 +321,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`[up] failed: ${e instanceof Error ? e.message : String(e)}\n(see the logs in .triad/logs)\n`);
+  process.stderr.write(`[up] failed: ${e instanceof Error ? e.message : String(e)}\n(see the logs in .triad/logs and ${join('/var/lib/triad-lab', LAB_NAME)}/controller-N/logs)\n`);
   process.exit(1);
 });
