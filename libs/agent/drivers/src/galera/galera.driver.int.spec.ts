@@ -179,6 +179,8 @@ describe(GaleraDriver.name, () => {
 
     const [winner, ...rest] = [...names].sort((a, b) => positions[b].seqno - positions[a].seqno);
     await drivers[winner].bootstrap({ startPosition: positions[winner], markSafeToBootstrap: true });
+    // Alone, it is the whole cluster: a restart would end it.
+    await expect(drivers[winner].restart()).rejects.toThrow('this node is the only member of its Galera cluster');
     for (const n of rest) await drivers[n].join({ startPosition: positions[n] });
     console.info(`galera: full-outage recovery (recover + bootstrap + 2 joins) took ${Date.now() - started} ms`);
     for (const n of names) {

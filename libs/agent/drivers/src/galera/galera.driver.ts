@@ -281,7 +281,12 @@ export class GaleraDriver implements ComponentDriver {
       }
       return;
     }
-    this.opts.logger.info({ reason: plan.reason }, 'restarting mariadbd for the new galera.cnf');
+    const size = Number((await this.server.wsrepStatus())?.wsrep_cluster_size);
+    if (size === 1) {
+      // Started without --wsrep-new-cluster it would look for a primary component that no longer exists.
+      throw new DriverError('reload', 'this node is the only member of its Galera cluster: restarting it would end the cluster (join the other members first)');
+    }
+    this.opts.logger.info({ reason: plan.reason }, 'restarting mariadbd');
     try {
       await this.server.stop(this.stopTimeoutMs);
     } catch (e) {
