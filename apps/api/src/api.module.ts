@@ -7,6 +7,7 @@ import { ClustersModule } from '@triad/clusters';
 import { CommandsModule } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { FleetModule } from '@triad/fleet';
+import { RolloutApiModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import { ErrorKind, GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
 import type { Logger } from '@triad/logging';
 import { Kind, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
@@ -40,6 +41,15 @@ export function graphqlOptions(logger: Logger): MercuriusDriverConfig {
     sortSchema: true,
     graphiql: false,
     queryDepth: QUERY_DEPTH_LIMIT,
+    // Websocket subscriptions (rolloutProgress) authenticate like HTTP: the AuthGuard reads a bearer
+    // token from `authorization` in connection_init's payload, or else from the upgrade request.
+    subscription: {
+      context: (_socket, request) => ({ reply: { request } }),
+      onConnect: ({ payload }) => {
+        const authorization = (payload as { authorization?: unknown } | undefined)?.authorization;
+        return typeof authorization === 'string' ? { reply: { request: { headers: { authorization } } } } : true;
+      },
+    },
     // Field resolvers (Cluster.revisions, …) go through the same auth guard and error filter.
     fieldResolverEnhancers: ['guards', 'interceptors', 'filters'],
     hooks: {
@@ -75,7 +85,8 @@ export function graphqlOptions(logger: Logger): MercuriusDriverConfig {
 @Module({})
 export class ApiModule {
   static forRoot(config: ServerConfig, logger: Logger): DynamicModule {
-    const commands = CommandsModule.forRoot({ natsConnectionName: 'triad-api' });
+    // The reconciler (agent Hello) sends a revision only to nodes its rollout released (@triad/rollout).
+    const commands = CommandsModule.forRoot({ natsConnectionName: 'triad-api', selectFor: rolloutNodeSelection });
     return {
       module: ApiModule,
       imports: [
@@ -86,6 +97,7 @@ export class ApiModule {
         ClustersModule,
         commands,
         FleetModule.forApi({ imports: [commands] }),
+        RolloutApiModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
       ],
       controllers: [HealthController],
       providers: [MetricsRegistry, { provide: APP_FILTER, useClass: GraphqlExceptionFilter }],

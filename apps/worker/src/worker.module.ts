@@ -15,6 +15,7 @@ import {
 } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { LivenessModule } from '@triad/fleet';
+import { RolloutProcessor, RolloutWorkerModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import type { Logger } from '@triad/logging';
 import { SERVER_CONFIG, ServerConfigModule, type ServerConfig } from '@triad/server-core';
 import { DataSource } from 'typeorm';
@@ -54,7 +55,8 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   static forRoot(config: ServerConfig): DynamicModule {
-    const commands = CommandsModule.forRoot({ natsConnectionName: 'triad-worker' });
+    // The reconciler sends a revision only to nodes its rollout released (@triad/rollout).
+    const commands = CommandsModule.forRoot({ natsConnectionName: 'triad-worker', selectFor: rolloutNodeSelection });
     return {
       module: WorkerModule,
       imports: [
@@ -64,17 +66,18 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         BullModule.forRoot({ connection: redisOptions(config.REDIS_URL), prefix: `${config.REDIS_PREFIX}bull` }),
         BullModule.registerQueue({ name: COMMAND_JOBS_QUEUE }),
         LivenessModule.forWorker(),
+        RolloutWorkerModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
       ],
       providers: [
         CommandJobsProcessor,
         {
           provide: OutboxRelay,
-          inject: [DataSource, Reconciler, NatsLink, SERVER_CONFIG, COMMANDS_LOGGER],
-          useFactory: (ds: DataSource, reconciler: Reconciler, nats: NatsLink, c: ServerConfig, commandsLogger: Logger) => {
+          inject: [DataSource, Reconciler, NatsLink, SERVER_CONFIG, COMMANDS_LOGGER, RolloutProcessor],
+          useFactory: (ds: DataSource, reconciler: Reconciler, nats: NatsLink, c: ServerConfig, commandsLogger: Logger, rollouts: RolloutProcessor) => {
             const logger = commandsLogger.child({ component: 'outbox-relay' });
             return new OutboxRelay(
               ds,
-              { [OUTBOX_REVISION_CREATED]: revisionCreatedHandler(reconciler), [OUTBOX_COMMAND_PUBLISH]: commandPublishHandler(ds, nats, logger) },
+              { [OUTBOX_REVISION_CREATED]: rollouts.revisionCreatedHandler(revisionCreatedHandler(reconciler)), [OUTBOX_COMMAND_PUBLISH]: commandPublishHandler(ds, nats, logger) },
               () => nats.connected,
               { databaseUrl: c.DATABASE_URL },
               logger,

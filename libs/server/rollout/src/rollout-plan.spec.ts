@@ -1,9 +1,10 @@
 import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
-import { healthGate, orderNodes, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, unhealthyComponents, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
+import type { NodeRevisionState } from '@triad/commands';
+import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, unhealthyComponents, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
 
 const timings: RolloutTimings = { applyTimeoutMs: 60_000, healthGraceMs: 1_000, healthTimeoutMs: 10_000 };
 const ok = (component: string) => ({ component, state: 'COMPONENT_OK' });
-const hb = (at: number, appliedRevision: number, components = [ok('haproxy'), ok('pacemaker')]): HeartbeatView => ({ at, appliedRevision, components });
+const hb = (at: number, appliedRevision: number, components: ComponentReport[] = [ok('haproxy'), ok('pacemaker')]): HeartbeatView => ({ at, appliedRevision, components });
 
 describe('healthGate', () => {
   const base = { targetRevision: 5, appliedAt: 100_000, timings };
@@ -156,6 +157,16 @@ describe('releasedNodes', () => {
   });
 });
 
+describe('releasePolicy', () => {
+  const state = (nodeId: string, appliedRevision: number): NodeRevisionState => ({ nodeId, nodeName: nodeId, availability: 'ready', appliedRevision, hasLiveCommand: false, failedAttempts: 0, lastFailureAt: null });
+  const eligible = [state('a', 1), state('b', 1), state('fresh', 0)];
+
+  it('lets the reconciler send only to released nodes, and to nodes that never applied a revision (bring-up)', () => {
+    expect(releasePolicy(new Set(['a']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'fresh']);
+    expect(releasePolicy('all')(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'b', 'fresh']);
+  });
+});
+
 describe('orderNodes and skipReason', () => {
   it('orders nodes by name, whatever order they were enrolled in', () => {
     expect(orderNodes([{ name: 'controller-3' }, { name: 'controller-1' }, { name: 'controller-2' }]).map((n) => n.name)).toEqual(['controller-1', 'controller-2', 'controller-3']);
@@ -165,5 +176,6 @@ describe('orderNodes and skipReason', () => {
     expect(skipReason({ status: NodeStatus.UNREACHABLE, appliedRevision: 1 }, 2)).toMatch(/^node unreachable/);
     expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 2 }, 2)).toBe('already at revision 2');
     expect(skipReason({ status: NodeStatus.SUSPECT, appliedRevision: 1 }, 2)).toBeUndefined();
+    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 0 }, 1)).toMatch(/^node has no revision yet/);
   });
 });

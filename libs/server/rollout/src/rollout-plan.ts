@@ -3,6 +3,7 @@
  * the health gate, what happens to a step in flight, which steps start next, how a rollout ends,
  * and which nodes the reconciler may send the revision to. No I/O here.
  */
+import { selectAllNodes, type SelectNodesToUpdate } from '@triad/commands';
 import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
 
 export interface RolloutTimings {
@@ -182,10 +183,21 @@ export function releasedNodes(rollout: { status: RolloutStatus } | undefined, st
   return new Set(steps.filter((s) => s.status === RolloutStepStatus.SUCCEEDED).map((s) => s.nodeId));
 }
 
+/**
+ * The reconciler's policy from `releasedNodes`. Nodes that never applied a revision are always
+ * released: there is nothing on them to protect and nothing to roll back to, and a cluster being
+ * brought up needs all its nodes configured before any of them can look healthy (quorum).
+ */
+export function releasePolicy(released: 'all' | Set<string>): SelectNodesToUpdate {
+  if (released === 'all') return selectAllNodes;
+  return (eligible) => eligible.filter((n) => !n.appliedRevision || released.has(n.nodeId));
+}
+
 /** Reason a node is skipped when its turn comes, or undefined if it gets the revision. */
 export function skipReason(node: { status: NodeStatus; appliedRevision: number }, targetRevision: number): string | undefined {
   if (node.status === NodeStatus.DECOMMISSIONED) return 'node decommissioned';
   if (node.appliedRevision === targetRevision) return `already at revision ${targetRevision}`;
+  if (node.appliedRevision === 0) return 'node has no revision yet: a first revision goes to new nodes at once, through the reconciler';
   if (node.status === NodeStatus.UNREACHABLE) return 'node unreachable; it converges through the reconciler once the rollout has succeeded';
   return undefined;
 }

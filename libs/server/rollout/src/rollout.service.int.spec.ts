@@ -148,7 +148,6 @@ describe(RolloutService.name, () => {
 
     const audit = await ds.getRepository(AuditEvent).findBy({ tenantId: f.tenantId, targetId: r.id });
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['rollout.created', 'rollout.started', 'rollout.step.changed', 'rollout.finished']));
-    // eslint-disable-next-line no-console -- timing for docs/rollouts.md
     console.log(`3-node rollout (grace 100 ms, poll 40 ms): ${ms} ms, per node ≈ ${Math.round(ms / 3)} ms`);
   });
 

@@ -1,4 +1,4 @@
-import { Reconciler, selectAllNodes, type SelectNodesToUpdate } from '@triad/commands';
+import { Reconciler, type SelectNodesToUpdate } from '@triad/commands';
 import {
   Cluster,
   ClusterRevision,
@@ -24,6 +24,7 @@ import {
   ACTIVE_ROLLOUT_STATUSES,
   IN_FLIGHT_STEP_STATUSES,
   orderNodes,
+  releasePolicy,
   releasedNodes,
   rolloutEnd,
   skipReason,
@@ -323,13 +324,11 @@ function rolloutEvent(r: Rollout): RolloutProgressEvent {
 
 /**
  * The reconciler's node selection for a cluster and revision (`ReconcilerOptions.selectFor`):
- * only the nodes the revision's latest rollout released (see `releasedNodes`).
+ * only the nodes the revision's latest rollout released (see `releasedNodes`, `releasePolicy`).
  */
 export async function rolloutNodeSelection(trx: EntityManager, tenantId: string, clusterId: string, revision: number): Promise<SelectNodesToUpdate> {
   const [rollout] = await new TenantScopedRepository(trx, Rollout).find(tenantId, { clusterId, toRevision: revision }, { createdAt: 'DESC' }, 1);
   const steps = rollout ? await new TenantScopedRepository(trx, RolloutStep).find(tenantId, { rolloutId: rollout.id }) : [];
-  const released = releasedNodes(rollout, steps);
-  if (released === 'all') return selectAllNodes;
-  return (eligible) => eligible.filter((n) => released.has(n.nodeId));
+  return releasePolicy(releasedNodes(rollout, steps));
 }
 
