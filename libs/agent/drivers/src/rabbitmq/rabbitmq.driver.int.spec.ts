@@ -177,7 +177,9 @@ describe(RabbitmqDriver.name, () => {
     expect((await d.node.ctl(['eval', 'vm_memory_monitor:get_vm_memory_high_watermark().'])).trim()).toBe('0.4');
   });
 
-  it('rejoins a node to the cluster of a seed node (reset, join_cluster)', async () => {
+  it('refuses to reset a node serving in the majority, and rejoins one that dropped out (reset, join_cluster)', async () => {
+    await expect(drivers['controller-3'].rejoin(erlangNodeNames['controller-1'])).rejects.toThrow('its app runs in a majority (3 of 3 nodes)');
+    await drivers['controller-3'].node.ctl(['stop_app']);
     const started = Date.now();
     await drivers['controller-3'].rejoin(erlangNodeNames['controller-1']);
     console.info(`rabbitmq: rejoin took ${Date.now() - started} ms`);

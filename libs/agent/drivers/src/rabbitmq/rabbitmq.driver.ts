@@ -238,9 +238,16 @@ export class RabbitmqDriver implements ComponentDriver {
   /**
    * Takes this node out of its cluster and joins it to `seedNode`'s: stop_app, reset, join_cluster,
    * start_app. `reset` deletes this node's data (its queue replicas, local messages): only for a
-   * node on the losing side of a partition, whose data the majority has anyway.
+   * node on the losing side of a partition, whose data the majority has anyway. Refused while this
+   * node's app runs with a majority of the cluster's nodes.
    */
   async rejoin(seedNode: string): Promise<void> {
+    const status = await this.status();
+    const expected = classicConfigNodes(parseRabbitmqConf((await readFileIfExists(this.opts.configFile)) ?? ''));
+    const running = status?.running_nodes ?? [];
+    if (running.includes(this.opts.node.erlangNodeName) && running.length > expected.length / 2) {
+      throw new DriverError('reload', `refusing to reset ${this.opts.node.erlangNodeName}: its app runs in a majority (${running.length} of ${expected.length} nodes); reset would throw away data the cluster still serves`);
+    }
     this.opts.logger.warn({ seedNode }, 'resetting this RabbitMQ node and joining it to the cluster of the seed');
     this.lastProbe = undefined;
     await this.node.ctl(['stop_app'], this.stopTimeoutMs);
