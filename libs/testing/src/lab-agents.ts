@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import type { GraphQLClient } from './graphql-client';
-import { waitFor } from './processes';
+import { REPO_ROOT, waitFor } from './processes';
 
 /**
  * Triad agents inside lab controllers (tools/lab, docs/lab.md), for `tools/up.ts` and the lab
@@ -83,4 +85,80 @@ export function waitForClusterApplied(gql: GraphQLClient, clusterId: string, nod
     timeoutMs,
     500,
   );
+}
+
+export interface LabCliStatus {
+  name: string;
+  dir: string;
+  gatewayAddress: string;
+  controllers: { name: string; netns: string; address: string; processes: { name: string; pid?: number; alive: boolean; logFile: string }[] }[];
+}
+
+/**
+ * A lab driven through its CLI (`tools/lab/lab --name NAME VERB…`), for end-to-end tests, which
+ * drive the system from outside. Needs root.
+ */
+export class LabCli implements AgentLab {
+  private constructor(
+    readonly name: string,
+    private status: LabCliStatus,
+  ) {}
+
+  static readonly BIN = join(REPO_ROOT, 'tools/lab/lab');
+
+  /** Runs `tools/lab/lab --name NAME ARGS…`; throws with its output when it fails. */
+  static run(name: string, args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(LabCli.BIN, ['--name', name, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`tools/lab/lab --name ${name} ${args.join(' ')}: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+  }
+
+  /** `up N`, then the lab's status. */
+  static async up(name: string, controllers = 3): Promise<LabCli> {
+    await LabCli.run(name, ['up', String(controllers)]);
+    const lab = new LabCli(name, { name, dir: '', gatewayAddress: '', controllers: [] });
+    await lab.refresh();
+    return lab;
+  }
+
+  get gatewayAddress(): string {
+    return this.status.gatewayAddress;
+  }
+  get controllers(): LabCliStatus['controllers'] {
+    return this.status.controllers;
+  }
+
+  async refresh(): Promise<LabCliStatus> {
+    this.status = JSON.parse(await LabCli.run(this.name, ['status', '--json'])) as LabCliStatus;
+    return this.status;
+  }
+
+  run(args: string[], env: Record<string, string> = {}): Promise<string> {
+    return LabCli.run(this.name, args, env);
+  }
+
+  /** `exec NODE -- CMD…`: its exit code and output. */
+  exec(node: string, argv: string[]): Promise<{ code: number; stdout: string }> {
+    return new Promise((resolve) => {
+      execFile(LabCli.BIN, ['--name', this.name, 'exec', node, '--', ...argv], { timeout: 60_000 }, (error, stdout) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
+      );
+    });
+  }
+
+  /** `agent NODE` with the TRIAD_* variables in its environment. */
+  async spawnAgent(node: string, env: Record<string, string>): Promise<{ pid?: number; alive: boolean; logFile: string }> {
+    await this.run(['agent', node], env);
+    const status = await this.refresh();
+    const agent = status.controllers.find((c) => c.name === node)?.processes.find((p) => p.name === 'agent');
+    if (!agent) throw new Error(`no agent process on ${node} after \`agent ${node}\``);
+    return agent;
+  }
+
+  down(): Promise<string> {
+    return LabCli.run(this.name, ['down']);
+  }
 }

@@ -1,18 +1,17 @@
-import { existsSync } from 'node:fs';
-import { clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
-import { LAB_HAPROXY_MASTER_SOCKET, renderLabClusterFiles, startClusterStack } from '../../../tools/lab/src/cluster-stack';
-import { Lab } from '../../../tools/lab/src/lab';
-import { labClusterSpec } from '../../../tools/lab/src/lab-cluster-spec';
+import { execFile } from 'node:child_process';
+import { LabCli, clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
 
 /**
  * Triad on the lab: real agents inside three controllers (network namespaces running Corosync,
- * Pacemaker and the HAProxy clone), reaching the api's gRPC and NATS through the lab gateway.
- * Needs root and the packages of tools/install.sh; the lab is named after this process so that
- * parallel runs do not clean each other's lab.
+ * Pacemaker and the HAProxy clone), reaching the api's gRPC and NATS through the lab gateway. The
+ * lab is driven through its CLI (tools/lab/lab). Needs root and the packages of tools/install.sh;
+ * the lab is named after this process so that parallel runs do not clean each other's lab.
  */
 jest.setTimeout(300_000);
 
 const HEARTBEAT_MS = 1_000;
+// The lab's HAProxy clone runs with this master socket (`cluster --haproxy-master-socket`).
+const MASTER_SOCKET = '/run/haproxy/master.sock';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const timings: Record<string, string> = {};
 
@@ -25,7 +24,7 @@ async function get(url: string): Promise<{ status: number; node?: string }> {
 
 describe('Triad agents in the lab controllers', () => {
   const labName = `le${process.pid}`.slice(0, 12);
-  let lab: Lab;
+  let lab: LabCli;
   let cp: ControlPlane;
   let owner: GraphQLClient;
   let clusterId: string;
@@ -38,20 +37,25 @@ describe('Triad agents in the lab controllers', () => {
     { resource: 'vip-glance-api', address: `${subnet}.11`, port: 9292 },
     { resource: 'vip-nova-api', address: `${subnet}.12`, port: 8774 },
   ];
-  const holds = async (controller: string, address: string) => (await lab.exec(controller, ['/usr/sbin/ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${address}/`);
+  /** Whether the controller has the address on eth0 (read from the host: `ip -n <netns>`). */
+  const holds = (controller: string, address: string) =>
+    new Promise<boolean>((resolve) => {
+      const netns = lab.controllers.find((c) => c.name === controller)?.netns ?? '';
+      execFile('ip', ['-n', netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'], (error, stdout) => resolve(!error && stdout.includes(` ${address}/`)));
+    });
 
   beforeAll(async () => {
     let t0 = Date.now();
-    lab = await Lab.up({ name: labName, controllers: 3 });
+    lab = await LabCli.up(labName, 3);
     timings['lab up (3 controllers, stand-ins answering)'] = seconds(Date.now() - t0);
     subnet = lab.gatewayAddress.replace(/\.254$/, '');
-    const spec = labClusterSpec(lab);
+    const spec: unknown = JSON.parse(await lab.run(['spec']));
 
     t0 = Date.now();
     // The control plane listens for agents on the lab gateway only (gRPC and NATS); GraphQL on loopback.
     const [controlPlane] = await Promise.all([
       startControlPlane({ grpcHost: lab.gatewayAddress, natsHost: lab.gatewayAddress, heartbeatIntervalMs: HEARTBEAT_MS, logLevel: 'info' }),
-      startClusterStack(lab, renderLabClusterFiles(lab, spec, 'haproxy-vips', { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET })),
+      lab.run(['cluster', '--resources', 'haproxy-vips', '--haproxy-master-socket', MASTER_SOCKET]),
     ]);
     cp = controlPlane;
     owner = cp.client(await cp.bootstrapTenant('lab'));
@@ -61,7 +65,7 @@ describe('Triad agents in the lab controllers', () => {
       await owner.ok<{ createEnrollmentToken: { secret: string } }>(`mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }`, { c: clusterId })
     ).createEnrollmentToken.secret;
     // Pacemaker runs haproxy (the lab's clone, with a master socket): the agents reload it.
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET } });
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: MASTER_SOCKET } });
     // The agents reload the clone's haproxy: it must be running before the first apply.
     await waitFor('keystone VIP answering through the HAProxy clone', async () => (await get(`http://${subnet}.10:5000/v3`)).status === 200, 90_000, 250);
     await owner.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, { id: clusterId, spec });
@@ -70,7 +74,7 @@ describe('Triad agents in the lab controllers', () => {
   });
 
   afterAll(async () => {
-    await Lab.down(labName);
+    await LabCli.run(labName, ['down']);
     await cp?.stop();
     process.stdout.write(`lab e2e timings:\n${Object.entries(timings).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
   });
@@ -84,8 +88,8 @@ describe('Triad agents in the lab controllers', () => {
       expect((n?.facts as { addresses?: string[] }).addresses).toContain(c.address);
       // The agent swapped the lab's first haproxy.cfg for the one Triad rendered and reloaded the
       // Pacemaker-run master through its socket.
-      expect(existsSync(`${lab.hostPath(c.name, '/etc/haproxy/haproxy.cfg')}.previous`)).toBe(true);
-      const proc = await lab.exec(c.name, ['/bin/sh', '-c', `echo 'show proc' | /usr/bin/socat stdio unix-connect:${LAB_HAPROXY_MASTER_SOCKET}`]);
+      expect((await lab.exec(c.name, ['/usr/bin/test', '-f', '/etc/haproxy/haproxy.cfg.previous'])).code).toBe(0);
+      const proc = await lab.exec(c.name, ['/bin/sh', '-c', `echo 'show proc' | /usr/bin/socat stdio unix-connect:${MASTER_SOCKET}`]);
       expect(proc.stdout).toMatch(/\bmaster\s+[1-9]/);
     }
   });
@@ -108,8 +112,9 @@ describe('Triad agents in the lab controllers', () => {
       held = [vip];
     }
 
+    await lab.run(['cut', 'controller-1']);
+    // After the CLI returns: its own start-up (~1-2 s) is not part of what is measured.
     const cutAt = Date.now();
-    await lab.cut('controller-1');
     const unreachable = waitFor('controller-1 UNREACHABLE', async () => (await node('controller-1'))?.status === 'UNREACHABLE' && Date.now(), 60_000, 100);
     const moved = Promise.all(
       held.map((v) =>
@@ -133,8 +138,8 @@ describe('Triad agents in the lab controllers', () => {
     expect(view.nodes.filter((n) => n.name !== 'controller-1').map((n) => n.status)).toEqual(['ONLINE', 'ONLINE']);
     expect((await get(`http://${subnet}.10:5000/v3`)).status).toBe(200);
 
+    await lab.run(['heal', 'controller-1']);
     const healAt = Date.now();
-    await lab.heal('controller-1');
     await waitFor('controller-1 ONLINE again', async () => (await node('controller-1'))?.status === 'ONLINE', 90_000, 100);
     timings['heal controller-1 → ONLINE again'] = seconds(Date.now() - healAt);
   });

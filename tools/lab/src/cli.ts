@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { LAB_RESOURCES, renderLabClusterFiles, startClusterStack } from './cluster-stack';
+import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles, startClusterStack } from './cluster-stack';
 import { labClusterSpec } from './lab-cluster-spec';
 import { DEFAULT_STATE_ROOT } from './lab-state';
 import { Lab, type LabStatus } from './lab';
@@ -127,12 +127,29 @@ program
   .command('cluster')
   .description('start Corosync + Pacemaker in every controller from the lab spec, rendered by @triad/render')
   .option('--resources <set>', `what Pacemaker manages: ${LAB_RESOURCES.join(' | ')}`, 'none')
-  .action(async (opts: { resources: string }) => {
+  .option('--haproxy-master-socket [path]', `run the HAProxy clone with a master socket, for Triad agents in external mode (default ${LAB_HAPROXY_MASTER_SOCKET})`)
+  .action(async (opts: { resources: string; haproxyMasterSocket?: string | true }) => {
     const resources = LAB_RESOURCES.find((r) => r === opts.resources);
     if (!resources) throw new Error(`--resources: one of ${LAB_RESOURCES.join(', ')}`);
     const lab = open();
-    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), resources));
+    const haproxyMasterSocket = opts.haproxyMasterSocket === true ? LAB_HAPROXY_MASTER_SOCKET : opts.haproxyMasterSocket;
+    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), resources, { haproxyMasterSocket }));
     console.log(`cluster formed in ${(elapsedMs / 1000).toFixed(1)} s: online ${membership.online.join(', ')}; DC ${membership.dc}`);
+  });
+
+program
+  .command('spec')
+  .description('print the lab cluster spec (what `cluster` renders from) as JSON, e.g. for updateClusterSpec')
+  .action(() => console.log(JSON.stringify(labClusterSpec(open()), null, 2)));
+
+program
+  .command('agent')
+  .description('start the Triad agent inside a controller, configured by the TRIAD_* variables of this environment (docs/agent.md)')
+  .argument('<node>')
+  .action(async (node: string) => {
+    const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('TRIAD_') && e[1] !== undefined));
+    const p = await open().spawnAgent(node, env);
+    console.log(`agent on ${node}: pid ${p.pid}, log ${p.logFile}`);
   });
 
 program.parseAsync(process.argv).catch((error: Error) => {
