@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './host-process';
-import { LAB_RESOURCES, renderLabClusterFiles } from './cluster-stack';
+import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles } from './cluster-stack';
 import { labClusterSpec } from './lab-cluster-spec';
 
 // What the lab starts from, checked offline by the real tools (crm_verify, haproxy -c).
@@ -44,5 +44,13 @@ describe(renderLabClusterFiles.name, () => {
     const file = join(dir, 'haproxy.cfg');
     writeFileSync(file, cfg);
     expect((await run('haproxy', ['-c', '-f', file])).code).toBe(0);
+  });
+
+  it('for Triad agents, runs the HAProxy clone with a master socket and -n, in a CIB crm_verify accepts', async () => {
+    const xml = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips', { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET })['controller-1']?.['cib.xml'] ?? '';
+    expect(xml).toContain(`value="-W -db -S ${LAB_HAPROXY_MASTER_SOCKET},mode,600 -n 4096 -f /etc/haproxy/haproxy.cfg"`);
+    const cib = join(dir, 'cib-agents.xml');
+    writeFileSync(cib, xml);
+    expect((await run('crm_verify', ['--xml-file', cib])).code).toBe(0);
   });
 });
