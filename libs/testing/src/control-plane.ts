@@ -42,6 +42,8 @@ export interface ControlPlaneOptions {
   /** Address the NATS listener binds; agents are told this address at enrollment (lab gateway). */
   natsHost?: string;
   logLevel?: string;
+  /** More environment for api and worker (e.g. ROLLOUT_HEALTH_GRACE_MS). */
+  env?: Record<string, string>;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -75,6 +77,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs ?? 500),
     COMMAND_TTL_MS: String(opts.commandTtlMs ?? 120_000),
     LOG_LEVEL: opts.logLevel ?? 'debug',
+    ...opts.env,
   };
   const base = `http://127.0.0.1:${httpPort}`;
   const startApi = async () => {
