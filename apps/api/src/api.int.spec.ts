@@ -155,7 +155,7 @@ describe('api GraphQL', () => {
       expect(updateClusterSpec.revision.artifactDigests['controller-1']?.['haproxy.cfg']).toMatch(/^[0-9a-f]{64}$/);
 
       const outbox = await ds.getRepository(Outbox).findBy({ aggregateId: clusterId });
-      expect(outbox.map((o) => [o.kind, o.payload])).toEqual([['cluster.revision.created', { clusterId, revision: 1 }]]);
+      expect(outbox.map((o) => [o.kind, o.payload])).toEqual([['cluster.revision.created', { clusterId, revision: 1, maxUnavailable: 1 }]]);
       expect(await count(AuditEvent, { action: 'cluster.spec.updated', targetId: clusterId })).toBe(1);
 
       const { cluster } = await owner.ok<{ cluster: { currentRevision: number; spec: { metadata: { name: string } }; revisions: { edges: { node: { revision: number } }[] } } }>(

@@ -59,7 +59,10 @@ export class ClusterSpecService {
    * pointer moves only if it still holds `expectedRevision`, so of two concurrent updates one wins
    * and the other gets CONFLICT.
    */
-  async update(principal: Principal, clusterId: string, input: unknown, expectedRevision: number): Promise<SpecUpdate> {
+  async update(principal: Principal, clusterId: string, input: unknown, expectedRevision: number, maxUnavailable = 1): Promise<SpecUpdate> {
+    if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1 || maxUnavailable > 100) {
+      throw new ClusterException('maxUnavailable must be between 1 and 100', ClusterExceptionCode.INVALID_ARGUMENT, { field: 'maxUnavailable' });
+    }
     const cluster = await this.clusters.findById(principal.tenantId, clusterId);
     if (!cluster) throw notFound('cluster', clusterId, 'clusterId');
 
@@ -83,7 +86,7 @@ export class ClusterSpecService {
           artifactDigests: digests,
           createdByTokenId: principal.tokenId,
         });
-        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: CLUSTER_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next } });
+        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: CLUSTER_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next, maxUnavailable } });
         await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
           action: 'cluster.spec.updated',
           targetType: 'cluster',

@@ -39,7 +39,7 @@ export class ClusterResolver {
   @Mutation(() => UpdateClusterSpecPayload)
   @Roles(ApiTokenRole.OPERATOR)
   updateClusterSpec(@CurrentPrincipal() principal: Principal, @Args() args: UpdateClusterSpecArgs): Promise<SpecUpdate> {
-    return this.specService.update(principal, args.clusterId, args.spec, args.expectedRevision);
+    return this.specService.update(principal, args.clusterId, args.spec, args.expectedRevision, args.maxUnavailable);
   }
 
   @Query(() => ClusterPlanType, { description: 'What applying this spec would change on each node, file by file, against what it reports as applied. Changes nothing.' })

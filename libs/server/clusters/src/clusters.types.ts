@@ -140,6 +140,7 @@ export class UpdateClusterSpecArgs {
   @Field(() => ID) clusterId!: string;
   @Field(() => GraphQLJSON) spec!: unknown;
   @Field(() => Int, { description: 'The currentRevision you based this spec on; a stale one is refused with CONFLICT.' }) expectedRevision!: number;
+  @Field(() => Int, { defaultValue: 1, description: "How many nodes this revision's rollout updates at once, 1 to 100 (docs/rollouts.md)." }) maxUnavailable!: number;
 }
 
 @ArgsType()

@@ -103,7 +103,7 @@ describe(RolloutService.name, () => {
   }
 
   /** Three nodes on revision 1 (its rollout done), then revision 2 with its rollout created. */
-  async function clusterAtRevisionTwo(opts: { unreachable?: string } = {}): Promise<{ f: ClusterFixture; nodes: Node[] }> {
+  async function clusterAtRevisionTwo(opts: { unreachable?: string; maxUnavailable?: number } = {}): Promise<{ f: ClusterFixture; nodes: Node[] }> {
     const f = await ClusterFixture.create(ds, labSpec);
     // Enrolled out of name order: the rollout still goes by name.
     const nodes: Node[] = [];
@@ -114,7 +114,7 @@ describe(RolloutService.name, () => {
     await rollouts.createForRevision(f.tenantId, f.clusterId, 1);
     await runRollout(f);
     await f.newRevision();
-    await rollouts.createForRevision(f.tenantId, f.clusterId, 2);
+    await rollouts.createForRevision(f.tenantId, f.clusterId, 2, opts.maxUnavailable);
     return { f, nodes: nodes.sort((a, b) => a.name.localeCompare(b.name)) };
   }
 
@@ -149,6 +149,16 @@ describe(RolloutService.name, () => {
     const audit = await ds.getRepository(AuditEvent).findBy({ tenantId: f.tenantId, targetId: r.id });
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['rollout.created', 'rollout.started', 'rollout.step.changed', 'rollout.finished']));
     console.log(`3-node rollout (grace 100 ms, poll 40 ms): ${ms} ms, per node ≈ ${Math.round(ms / 3)} ms`);
+  });
+
+  it('updates maxUnavailable nodes at once: with 2, the first two start together and the third waits for one of them', async () => {
+    const { f } = await clusterAtRevisionTwo({ maxUnavailable: 2 });
+    await runRollout(f);
+    const [r] = (await rollouts.list(f.tenantId, f.clusterId, { first: 1 })).items;
+    expect(r).toMatchObject({ status: RolloutStatus.SUCCEEDED, maxUnavailable: 2 });
+    const [s1, s2, s3] = await rollouts.steps(f.tenantId, r.id);
+    expect(s2.startedAt?.getTime()).toBe(s1.startedAt?.getTime());
+    expect(s3.startedAt?.getTime()).toBeGreaterThanOrEqual(Math.min(s1.finishedAt?.getTime() ?? Infinity, s2.finishedAt?.getTime() ?? Infinity));
   });
 
   it('rolls a node whose agent reports FAILED back to its previous revision and stops: the other nodes receive nothing', async () => {
