@@ -202,6 +202,7 @@ function parseResources(argv: string[]): LabResources {
 
 async function main(): Promise<void> {
   const resources = parseResources(process.argv.slice(2));
+  const withGalera = resources === 'haproxy-vips-galera' || resources === 'all';
   for (const d of [STATE, RUN, LOGS]) mkdirSync(d, { recursive: true, mode: 0o700 });
   // Agents of an earlier up ran on loopback with the identities the lab's agents take over.
   for (let i = 1; i <= CONTROLLERS; i++) for (const name of [`agent-controller-${i}`, `standin-controller-${i}`]) await stopDaemon(name);
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
       ).createEnrollmentToken.secret
     : undefined;
   if (toStart.length > 0) {
-    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET }, stateDir }, toStart);
+    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET }, galera: withGalera, stateDir }, toStart);
     say(`started the agent in ${toStart.join(', ')} (logs: ${lab.dir}/controller-N/logs/agent.log)`);
   }
 
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
     `    curl http://${vip(10)}:5000/v3        # keystone`,
     `    curl http://${vip(11)}:9292/          # glance-api`,
     `    curl http://${vip(12)}:8774/          # nova-api`,
-    `    ${vip(100)}:3306                      # galera${resources === 'all' || resources === 'haproxy-vips-galera' ? ' (Pacemaker galera clone; backends stay DOWN in HAProxy until something answers clustercheck on 9200)' : ' (not started: --resources ' + resources + ')'}`,
+    `    ${vip(100)}:3306                      # galera${resources === 'all' || resources === 'haproxy-vips-galera' ? ' (Pacemaker galera clone, ~1-2 min to form; HAProxy checks the agents\' clustercheck on :9200)' : ' (not started: --resources ' + resources + ')'}`,
     `  Pacemaker:      tools/lab/lab exec 1 -- /usr/sbin/crm_mon -1`,
     `  logs:           ${LOGS}/ and ${lab.dir}/controller-N/logs/`,
     '  stop:           bash tools/down.sh',

@@ -23,14 +23,22 @@ export interface LabAgentOptions {
    * writes /etc/haproxy/haproxy.cfg and reloads through it. `managed`: the agent runs haproxy itself.
    */
   haproxy: { mode: 'external'; masterSocket: string } | { mode: 'managed' };
+  /**
+   * Also the Galera driver (TRIAD_GALERA_MODE pacemaker: it installs galera.cnf and serves
+   * clustercheck on the controller's address, port 9200, which HAProxy's galera backends check;
+   * Pacemaker keeps running mariadbd). Only with a lab cluster that has the Galera clone.
+   */
+  galera?: boolean;
   /** State directory per controller (default: the lab's per-controller one). */
   stateDir?: (node: string) => string;
   logLevel?: string;
 }
 
 /** The agent's environment in one controller. */
-export function labAgentEnv(node: string, opts: LabAgentOptions): Record<string, string> {
+export function labAgentEnv(controller: { name: string; address: string }, opts: LabAgentOptions): Record<string, string> {
+  const node = controller.name;
   return {
+    ...(opts.galera ? { TRIAD_COMPONENTS: 'haproxy,galera', TRIAD_GALERA_MODE: 'pacemaker', TRIAD_GALERA_CLUSTERCHECK_ADDRESS: controller.address } : {}),
     TRIAD_CONTROL_PLANE: opts.controlPlane,
     ...(opts.enrollmentToken ? { TRIAD_ENROLLMENT_TOKEN: opts.enrollmentToken } : {}),
     ...(opts.stateDir ? { TRIAD_STATE_DIR: opts.stateDir(node) } : {}),
@@ -46,7 +54,9 @@ export function labAgentEnv(node: string, opts: LabAgentOptions): Record<string,
 /** Starts an agent in every controller (or the ones named). */
 export async function startLabAgents(lab: AgentLab, opts: LabAgentOptions, nodes: string[] = lab.controllers.map((c) => c.name)): Promise<void> {
   for (const node of nodes) {
-    const started = await lab.spawnAgent(node, labAgentEnv(node, opts));
+    const controller = lab.controllers.find((c) => c.name === node);
+    if (!controller) throw new Error(`no controller ${node} in the lab`);
+    const started = await lab.spawnAgent(node, labAgentEnv(controller, opts));
     if (!started.alive) throw new Error(`the agent on ${node} did not start (log ${started.logFile})`);
   }
 }
