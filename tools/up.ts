@@ -12,6 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
@@ -88,6 +89,19 @@ function daemon(name: string, command: string, args: string[], env: Record<strin
 
 const tsDaemon = (name: string, entry: string, args: string[], env: Record<string, string>) =>
   daemon(name, process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, entry), ...args], env);
+
+function tcpAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port, timeout: 2_000 });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.once('connect', () => finish(true));
+    socket.once('timeout', () => finish(false));
+    socket.once('error', () => finish(false));
+  });
+}
 
 /** The running lab, or a new one when none runs (`fresh`: its controllers start empty). */
 async function ensureLab(): Promise<{ lab: Lab; fresh: boolean }> {
@@ -228,6 +242,9 @@ async function main(): Promise<void> {
   tsDaemon('worker', 'apps/worker/src/main.ts', [], env);
   const base = `http://127.0.0.1:${HTTP_PORT}`;
   await waitFor('api /healthz', async () => (await fetch(`${base}/healthz`)).ok, 120_000, 250);
+  if (!(await tcpAnswers(gateway, GRPC_PORT))) {
+    throw new Error(`the api does not listen on ${gateway}:${GRPC_PORT} for the agents (started by an earlier up with another GRPC_BIND?): run \`bash tools/down.sh\` and up again`);
+  }
 
   const gql = new GraphQLClient(`${base}/graphql`, await demoTenantToken(env));
   const clouds = await gql.ok<{ clouds: { edges: { node: { id: string; name: string } }[] } }>(`{ clouds(first: 100) { edges { node { id name } } } }`);
