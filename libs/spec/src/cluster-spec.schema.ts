@@ -51,7 +51,8 @@ const networkSchema = z.strictObject({
 
 export const topologySchema = z.strictObject({
   mode: z.enum(['ACTIVE_ACTIVE', 'ACTIVE_PASSIVE']),
-  nodes: z.array(nodeSchema).min(1),
+  // Corosync's practical limit; it also bounds the work of rendering and the what-if.
+  nodes: z.array(nodeSchema).min(1).max(32),
   networks: z.strictObject({ public: networkSchema, internal: networkSchema }),
 });
 
@@ -70,7 +71,8 @@ export const serviceSchema = z.strictObject({
   backendPort: portSchema.optional().describe('Port the service listens on on each node (defaults to port)'),
   healthCheckPath: z
     .string()
-    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*$/, { error: 'must be an absolute URL path without spaces' })
+    // No quote: HAProxy's config parser would read it as the start of a quoted string.
+    .regex(/^\/[A-Za-z0-9._~!$&()*+,;=:@/?%-]*$/, { error: 'must be an absolute URL path without spaces or quotes' })
     .optional(),
   balance: z.enum(['roundrobin', 'leastconn', 'source']).optional(),
   timeouts: timeoutsSchema.optional(),

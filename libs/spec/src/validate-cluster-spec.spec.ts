@@ -542,15 +542,68 @@ describe(validateClusterSpec.name, () => {
       );
     });
 
-    it('rejects a fence parameter with a line break', () => {
+    it('rejects a fence parameter value with a line break or shell syntax', () => {
+      const message =
+        'pacemaker.fencing.devices[0].params.username may contain only letters, digits and . _ : @ / + = , % -; whitespace, quotes and shell characters would reach a fence agent running as root.';
+      for (const value of ['admin\naction=off', 'admin$(touch /tmp/x)', 'admin;reboot', "ad'min"]) {
+        const spec = validSpec();
+        at(spec, 'pacemaker', 'fencing', 'devices', 0, 'params').username = value;
+        expectProblem(spec, 'UNSAFE_VALUE', 'pacemaker.fencing.devices[0].params.username', message);
+      }
+    });
+
+    it('refuses a quote in a health-check path (HAProxy would read a quoted string)', () => {
       const spec = validSpec();
-      at(spec, 'pacemaker', 'fencing', 'devices', 0, 'params').username = 'admin\naction=off';
+      (at(spec, 'services') as unknown as Json[])[0] = { name: 'keystone', vip: (at(spec, 'services', 0) as Json).vip, healthCheckPath: "/v3'" };
+      expect(problemsOf(spec)).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'services[0].healthCheckPath', severity: 'error' })]));
+    });
+
+    it('refuses more than 32 nodes', () => {
+      const spec = validSpec();
+      const nodes = Array.from({ length: 33 }, (_, i) => ({ name: `controller-${i + 1}`, managementAddress: `10.99.1.${i + 1}`, internalAddress: `10.99.2.${i + 1}` }));
+      at(spec, 'topology').nodes = nodes;
+      expect(problemsOf(spec)).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'topology.nodes', severity: 'error' })]));
+    });
+
+    it('refuses fence parameters that run commands or choose files', () => {
+      for (const key of ['passwd_script', 'ipmitool_path', 'debug_file', 'ssh_options', 'pcmk_host_list']) {
+        const spec = validSpec();
+        at(spec, 'pacemaker', 'fencing', 'devices', 0, 'params')[key] = 'x';
+        expectProblem(
+          spec,
+          'FENCE_PARAM_NOT_ALLOWED',
+          `pacemaker.fencing.devices[0].params.${key}`,
+          `Fence parameter "${key}" is not accepted: only parameters that say how to reach and log in to the device are (e.g. ip, ipport, username, password, lanplus, pcmk_delay_max); options that run commands or choose files (such as *_script, *_path, debug_file) are never passed to a fence agent.`,
+        );
+      }
+    });
+
+    it('accepts a pcmk_host_map of node:plug pairs and refuses anything else in it', () => {
+      const ok = validSpec();
+      at(ok, 'pacemaker', 'fencing', 'devices', 0, 'params').pcmk_host_map = 'controller-1:1;controller-2:2';
+      expect(problemsOf(ok).filter((p) => p.severity === 'error')).toEqual([]);
+      const bad = validSpec();
+      at(bad, 'pacemaker', 'fencing', 'devices', 0, 'params').pcmk_host_map = 'controller-1:1;$(reboot)';
       expectProblem(
-        spec,
+        bad,
         'UNSAFE_VALUE',
-        'pacemaker.fencing.devices[0].params.username',
-        'pacemaker.fencing.devices[0].params.username contains a line break or NUL, which would inject fence agent parameters; remove it.',
+        'pacemaker.fencing.devices[0].params.pcmk_host_map',
+        'pacemaker.fencing.devices[0].params.pcmk_host_map must be node:plug pairs separated by ";" (e.g. "controller-1:1;controller-2:2").',
       );
+    });
+
+    it('treats cloud fence credentials (secret_key, apikey) as secrets', () => {
+      const spec = validSpec();
+      at(spec, 'pacemaker', 'fencing', 'devices', 0, 'params').secret_key = 'AKIA-literal';
+      at(spec, 'pacemaker', 'fencing', 'devices', 1, 'params').apikey = 'literal';
+      const problems = problemsOf(spec);
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ code: 'SECRET_INLINE', path: 'pacemaker.fencing.devices[0].params.secret_key' }),
+          expect.objectContaining({ code: 'SECRET_INLINE', path: 'pacemaker.fencing.devices[1].params.apikey' }),
+        ]),
+      );
+      expect(JSON.stringify(problems)).not.toContain('AKIA-literal');
     });
 
     it('rejects two fencing levels with the same index for a node', () => {

@@ -7,6 +7,9 @@ import { cibVipIds, parseSimulatedPlacement, placementProblems, simulationCib, t
 
 const run = promisify(execFile);
 
+/** A single crm_simulate run of a 32-node cluster takes well under this. */
+const SIMULATE_TIMEOUT_MS = 20_000;
+
 export interface WhatIfOptions {
   /** Path of crm_simulate; Debian installs it in /usr/sbin. */
   crmSimulate?: string;
@@ -17,7 +20,19 @@ export interface WhatIfOptions {
  * in turn and reports where every VIP and the Galera promoted role end up. A plan that leaves a
  * VIP or Galera without a home after losing any single node has problems in the report.
  */
-export async function whatIf(cibXml: string, nodeNames: string[], options: WhatIfOptions = {}): Promise<WhatIfReport> {
+/**
+ * One simulation at a time per process: each crm_simulate run costs CPU in proportion to the
+ * cluster, and a burst of plans must not starve the api that serves them.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function whatIf(cibXml: string, nodeNames: string[], options: WhatIfOptions = {}): Promise<WhatIfReport> {
+  const next = queue.then(() => simulateAll(cibXml, nodeNames, options));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function simulateAll(cibXml: string, nodeNames: string[], options: WhatIfOptions): Promise<WhatIfReport> {
   const crmSimulate = options.crmSimulate ?? '/usr/sbin/crm_simulate';
   const dir = await mkdtemp(join(tmpdir(), 'triad-what-if-'));
   try {
@@ -26,7 +41,7 @@ export async function whatIf(cibXml: string, nodeNames: string[], options: WhatI
     const placed = join(dir, 'placed.xml');
     await writeFile(input, simulationCib(cibXml, nodeNames));
     const simulate = async (args: string[]): Promise<string> =>
-      (await run(crmSimulate, [...args, '--output-as=xml'], { maxBuffer: 32 * 1024 * 1024 })).stdout;
+      (await run(crmSimulate, [...args, '--output-as=xml'], { maxBuffer: 32 * 1024 * 1024, timeout: SIMULATE_TIMEOUT_MS, killSignal: 'SIGKILL' })).stdout;
 
     const placement = parseSimulatedPlacement(await simulate(['-x', input, '-S', '-O', placed]), vipIds);
     const losses: WhatIfReport['losses'] = [];

@@ -205,6 +205,14 @@ describe(EnrollmentService.name, () => {
     expect((await ds.getRepository(EnrollmentToken).findOneByOrFail({ tokenHash: hashSecret(secret) })).uses).toBe(1);
   });
 
+  it("refuses a 'retry' that presents the node's public key with another NATS key (no credentials for an impostor)", async () => {
+    const id = agentIdentity();
+    const secret = await token({ maxUses: 1 });
+    await service.enroll(request(secret, id, 'controller-impostor'));
+    const impostor = agentIdentity();
+    expect(await refusal(service.enroll(request(secret, id, 'controller-impostor', { natsUserPublicKey: impostor.natsPublicKey })))).toBe('NODE_NAME_TAKEN');
+  });
+
   it('when NATS is down after the node is stored, the agent retry completes the enrollment without another use', async () => {
     const id = agentIdentity();
     const secret = await token({ maxUses: 1 });

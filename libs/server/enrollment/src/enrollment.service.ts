@@ -131,7 +131,12 @@ export class EnrollmentService {
 
     const existing = await nodes.findOne(tenantId, { clusterId, name: input.name });
     if (existing && existing.status !== NodeStatus.DECOMMISSIONED) {
-      if (existing.publicKeyPem === input.publicKeyPem && existing.enrollmentTokenId === token.id) {
+      // Public keys are public: a retry must present both keys the node enrolled with, or anyone
+      // holding the spent token and the node's public key could get NATS credentials for a key
+      // of their own and read (and ack away) this node's commands.
+      const sameIdentity =
+        existing.publicKeyPem === input.publicKeyPem && existing.natsUserPublicKey === (input.natsUserPublicKey ?? null) && existing.enrollmentTokenId === token.id;
+      if (sameIdentity) {
         // The agent lost our answer and retried: same identity, no use consumed. A revoked or
         // expired token still says no.
         await this.consumeUse(trx, token, false);

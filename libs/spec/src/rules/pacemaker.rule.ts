@@ -2,8 +2,34 @@ import type { ClusterSpec } from '../cluster-spec.schema';
 import type { SpecProblem } from '../spec-problem';
 
 
-/** Fence parameters reach the fence agent as `key=value` lines: a newline would add a parameter. */
-const UNSAFE_PARAM_VALUE = /[\r\n\0]/;
+/**
+ * Fence parameters reach the fence agent, which runs as root. Some of its options run a command
+ * (`passwd_script`), choose the binary it runs (`ipmitool_path`) or a file it writes
+ * (`debug_file`); any of those in a spec would let whoever may edit the spec run code on every
+ * controller. So only parameters that describe how to reach and log in to the fence device are
+ * accepted, and their values may not carry shell or line syntax.
+ */
+export const ALLOWED_FENCE_PARAMS = new Set([
+  // where the device is and how to talk to it
+  'ip', 'ipaddr', 'ipport', 'port', 'plug', 'lanplus', 'auth', 'cipher', 'privlvl', 'method', 'hexadecimal_kg',
+  'ssl', 'ssl_secure', 'ssl_insecure', 'notls', 'inet4_only', 'inet6_only', 'api_version', 'uuid',
+  // credentials (secret references only; see the SECRET_INLINE rule)
+  'username', 'login', 'password', 'passwd', 'community', 'snmp_priv_passwd', 'access_key', 'secret_key', 'apikey',
+  'snmp_version', 'snmp_auth_prot', 'snmp_sec_level', 'snmp_priv_prot',
+  // cloud fence agents
+  'region', 'zone', 'project', 'organization', 'tenant_name', 'auth_url', 'project_domain_name', 'user_domain_name',
+  // timing and actions
+  'power_timeout', 'power_wait', 'shell_timeout', 'login_timeout', 'retry_on', 'delay',
+  'pcmk_delay_base', 'pcmk_delay_max', 'pcmk_reboot_action', 'pcmk_reboot_timeout', 'pcmk_off_timeout', 'pcmk_monitor_timeout',
+  // read by Pacemaker's fencer (node → plug), checked by its own pattern below
+  'pcmk_host_map',
+]);
+
+/** `node:plug;node:plug` as Pacemaker's pcmk_host_map expects. */
+const HOST_MAP_VALUE = /^[a-z][a-z0-9-]{0,62}:[A-Za-z0-9._-]+(;[a-z][a-z0-9-]{0,62}:[A-Za-z0-9._-]+)*$/;
+
+/** Values: addresses, names, URLs, numbers. No whitespace, quotes, `;`, `$`, backticks, pipes or redirections. */
+const SAFE_PARAM_VALUE = /^[A-Za-z0-9._:@/+=,%-]*$/;
 
 export function checkPacemaker(spec: ClusterSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
@@ -58,11 +84,26 @@ export function checkPacemaker(spec: ClusterSpec): SpecProblem[] {
     else devices.set(device.name, i);
     device.nodes.forEach((node, j) => unknownNode(`pacemaker.fencing.devices[${i}].nodes[${j}]`, node));
     for (const [key, value] of Object.entries(device.params)) {
-      if (typeof value === 'string' && UNSAFE_PARAM_VALUE.test(value))
+      const path = `pacemaker.fencing.devices[${i}].params.${key}`;
+      if (!ALLOWED_FENCE_PARAMS.has(key))
         problems.push({
-          path: `pacemaker.fencing.devices[${i}].params.${key}`,
+          path,
+          code: 'FENCE_PARAM_NOT_ALLOWED',
+          message: `Fence parameter "${key}" is not accepted: only parameters that say how to reach and log in to the device are (e.g. ip, ipport, username, password, lanplus, pcmk_delay_max); options that run commands or choose files (such as *_script, *_path, debug_file) are never passed to a fence agent.`,
+          severity: 'error',
+        });
+      else if (key === 'pcmk_host_map' && (typeof value !== 'string' || !HOST_MAP_VALUE.test(value)))
+        problems.push({
+          path,
           code: 'UNSAFE_VALUE',
-          message: `pacemaker.fencing.devices[${i}].params.${key} contains a line break or NUL, which would inject fence agent parameters; remove it.`,
+          message: `${path} must be node:plug pairs separated by ";" (e.g. "controller-1:1;controller-2:2").`,
+          severity: 'error',
+        });
+      else if (key !== 'pcmk_host_map' && typeof value === 'string' && !SAFE_PARAM_VALUE.test(value))
+        problems.push({
+          path,
+          code: 'UNSAFE_VALUE',
+          message: `${path} may contain only letters, digits and . _ : @ / + = , % -; whitespace, quotes and shell characters would reach a fence agent running as root.`,
           severity: 'error',
         });
     }

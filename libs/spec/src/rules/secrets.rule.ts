@@ -1,7 +1,7 @@
 import { formatPath, type SpecProblem } from '../spec-problem';
 
 /** Field names that hold secrets. Their values must be `{ secretRef: name }`, never literals. */
-const SECRET_FIELD = /(password|passwd|cookie|secret|token|private_?key|authkey|community)$/i;
+const SECRET_FIELD = /(password|passwd|cookie|secret|secret_key|token|private_?key|authkey|apikey|api_key|community)$/i;
 
 /** Deeper than any spec field; stops a hostile, deeply nested document from exhausting the stack. */
 const MAX_DEPTH = 32;
