@@ -10,7 +10,8 @@ export const rolloutConfigSchema = z.object({
   /** Safety net: how often clusters with an active rollout (or a revision without one) are (re)queued. */
   ROLLOUT_SWEEP_INTERVAL_MS: ms(5_000),
   ROLLOUT_APPLY_TIMEOUT_MS: ms(600_000),
-  ROLLOUT_HEALTH_GRACE_MS: ms(2_000),
+  /** haproxy marks a backend that refuses connections DOWN about 1–2 s after a reload; heartbeats before that prove little. */
+  ROLLOUT_HEALTH_GRACE_MS: ms(5_000),
   ROLLOUT_HEALTH_TIMEOUT_MS: ms(120_000),
 });
 

@@ -1,13 +1,13 @@
 import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
 import type { NodeRevisionState } from '@triad/commands';
-import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, unhealthyComponents, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
+import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, healthProblems, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
 
 const timings: RolloutTimings = { applyTimeoutMs: 60_000, healthGraceMs: 1_000, healthTimeoutMs: 10_000 };
 const ok = (component: string) => ({ component, state: 'COMPONENT_OK' });
 const hb = (at: number, appliedRevision: number, components: ComponentReport[] = [ok('haproxy'), ok('pacemaker')]): HeartbeatView => ({ at, appliedRevision, components });
 
 describe('healthGate', () => {
-  const base = { targetRevision: 5, appliedAt: 100_000, timings };
+  const base = { targetRevision: 5, appliedAt: 100_000, baseline: [] as string[], timings };
 
   it('passes on a heartbeat after the grace that reports the revision with every component OK', () => {
     expect(healthGate({ ...base, heartbeat: hb(101_000, 5), now: 101_100 })).toEqual({ verdict: 'pass' });
@@ -23,8 +23,8 @@ describe('healthGate', () => {
 
   it('waits while a component is DOWN or DEGRADED, and fails with what it saw once the timeout passes', () => {
     const down = hb(102_000, 5, [ok('pacemaker'), { component: 'haproxy', state: 'COMPONENT_DOWN', summary: 'reload failed' }]);
-    expect(healthGate({ ...base, heartbeat: down, now: 105_000 })).toEqual({ verdict: 'wait', reason: 'unhealthy: haproxy COMPONENT_DOWN (reload failed)' });
-    expect(healthGate({ ...base, heartbeat: down, now: 110_000 })).toEqual({ verdict: 'fail', reason: 'health gate timed out after 10000 ms: unhealthy: haproxy COMPONENT_DOWN (reload failed)' });
+    expect(healthGate({ ...base, heartbeat: down, now: 105_000 })).toEqual({ verdict: 'wait', reason: 'unhealthy: haproxy COMPONENT_DOWN: reload failed' });
+    expect(healthGate({ ...base, heartbeat: down, now: 110_000 })).toEqual({ verdict: 'fail', reason: 'health gate timed out after 10000 ms: unhealthy: haproxy COMPONENT_DOWN: reload failed' });
   });
 
   it('fails at once when the node reports another revision after applying (the agent undid it)', () => {
@@ -39,8 +39,20 @@ describe('healthGate', () => {
     expect(healthGate({ ...base, heartbeat: hb(99_000, 4), now: 110_001 }).verdict).toBe('fail');
   });
 
-  it('treats UNKNOWN as not healthy', () => {
-    expect(unhealthyComponents([ok('haproxy'), { component: 'vip', state: 'COMPONENT_UNKNOWN' }])).toEqual(['vip COMPONENT_UNKNOWN']);
+  it('treats UNKNOWN as not healthy, and counts each item of a summary as its own problem', () => {
+    expect(healthProblems([ok('haproxy'), { component: 'vip', state: 'COMPONENT_UNKNOWN' }])).toEqual(['vip COMPONENT_UNKNOWN']);
+    expect(healthProblems([{ component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend galera DOWN; backend glance DOWN' }])).toEqual([
+      'haproxy COMPONENT_DEGRADED: backend galera DOWN',
+      'haproxy COMPONENT_DEGRADED: backend glance DOWN',
+    ]);
+  });
+
+  it('does not hold against a node the problems it already had when its step started, only new ones', () => {
+    const galeraDown = { component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend galera DOWN' };
+    const baseline = healthProblems([galeraDown]);
+    expect(healthGate({ ...base, baseline, heartbeat: hb(101_500, 5, [galeraDown]), now: 101_600 })).toEqual({ verdict: 'pass' });
+    const worse = { ...galeraDown, summary: 'backend galera DOWN; backend glance DOWN' };
+    expect(healthGate({ ...base, baseline, heartbeat: hb(101_500, 5, [worse]), now: 101_600 })).toEqual({ verdict: 'wait', reason: 'unhealthy: haproxy COMPONENT_DEGRADED: backend glance DOWN' });
   });
 });
 
@@ -50,19 +62,19 @@ describe('stepAction', () => {
   const cmd = (status: CommandStatus, finishedAt: Date | null = null) => ({ status, finishedAt, reason: status === CommandStatus.FAILED ? 'DRIVER_FAILED' : null, message: status === CommandStatus.FAILED ? 'haproxy -c: bind failed' : null });
 
   it('moves an applied step to verifying, and a failed command to a rollback with its reason', () => {
-    expect(stepAction({ status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.SUCCEEDED, at(5)) }, 5, at(10), timings)).toEqual({ kind: 'verify' });
-    expect(stepAction({ status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.FAILED, at(5)) }, 5, at(10), timings)).toEqual({
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.SUCCEEDED, at(5)) }, 5, at(10), timings)).toEqual({ kind: 'verify' });
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.FAILED, at(5)) }, 5, at(10), timings)).toEqual({
       kind: 'roll-back',
       reason: 'command FAILED DRIVER_FAILED: haproxy -c: bind failed',
     });
     for (const status of [CommandStatus.REFUSED, CommandStatus.EXPIRED]) {
-      expect(stepAction({ status: RolloutStepStatus.APPLYING, startedAt, command: cmd(status) }, 5, at(10), timings).kind).toBe('roll-back');
+      expect(stepAction({ baseline: [], status: RolloutStepStatus.APPLYING, startedAt, command: cmd(status) }, 5, at(10), timings).kind).toBe('roll-back');
     }
   });
 
   it('waits for a command in flight until the apply timeout, then rolls back', () => {
-    expect(stepAction({ status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.RUNNING) }, 5, at(59_999), timings)).toEqual({ kind: 'none' });
-    expect(stepAction({ status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.RUNNING) }, 5, at(60_000), timings)).toEqual({
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.RUNNING) }, 5, at(59_999), timings)).toEqual({ kind: 'none' });
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.APPLYING, startedAt, command: cmd(CommandStatus.RUNNING) }, 5, at(60_000), timings)).toEqual({
       kind: 'roll-back',
       reason: 'apply timed out after 60000 ms (command RUNNING)',
     });
@@ -70,17 +82,17 @@ describe('stepAction', () => {
 
   it('succeeds a verifying step whose node passes the health gate, measured from the command finishing', () => {
     const command = cmd(CommandStatus.SUCCEEDED, at(20_000));
-    expect(stepAction({ status: RolloutStepStatus.VERIFYING, startedAt, command, heartbeat: hb(21_000, 5) }, 5, at(21_010), timings)).toEqual({ kind: 'succeed' });
-    expect(stepAction({ status: RolloutStepStatus.VERIFYING, startedAt, command, heartbeat: hb(20_500, 5) }, 5, at(21_010), timings).kind).toBe('none');
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.VERIFYING, startedAt, command, heartbeat: hb(21_000, 5) }, 5, at(21_010), timings)).toEqual({ kind: 'succeed' });
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.VERIFYING, startedAt, command, heartbeat: hb(20_500, 5) }, 5, at(21_010), timings).kind).toBe('none');
   });
 
   it('ends a rollback by its command: ROLLED_BACK on success, FAILED when the rollback fails too', () => {
-    expect(stepAction({ status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.SUCCEEDED) }, 5, at(1), timings)).toEqual({ kind: 'rolled-back' });
-    expect(stepAction({ status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.FAILED) }, 5, at(1), timings)).toEqual({
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.SUCCEEDED) }, 5, at(1), timings)).toEqual({ kind: 'rolled-back' });
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.FAILED) }, 5, at(1), timings)).toEqual({
       kind: 'rollback-failed',
       reason: 'rollback command FAILED DRIVER_FAILED: haproxy -c: bind failed',
     });
-    expect(stepAction({ status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.DELIVERED) }, 5, at(1), timings)).toEqual({ kind: 'none' });
+    expect(stepAction({ baseline: [], status: RolloutStepStatus.ROLLING_BACK, startedAt, rollbackCommand: cmd(CommandStatus.DELIVERED) }, 5, at(1), timings)).toEqual({ kind: 'none' });
   });
 });
 

@@ -15,8 +15,6 @@ export interface RolloutTimings {
   healthTimeoutMs: number;
 }
 
-export const DEFAULT_ROLLOUT_TIMINGS: RolloutTimings = { applyTimeoutMs: 10 * 60_000, healthGraceMs: 2_000, healthTimeoutMs: 2 * 60_000 };
-
 /** One component as a heartbeat reports it (`ComponentHealth` with the state's enum name). */
 export interface ComponentReport {
   component: string;
@@ -34,11 +32,15 @@ export interface HeartbeatView {
 /** States that pass the gate: OK, and components this node does not run. */
 const PASSING_STATES = new Set(['COMPONENT_OK', 'COMPONENT_NOT_CONFIGURED']);
 
-/** Components that keep a node from being healthy, as "haproxy COMPONENT_DOWN (summary)". */
-export function unhealthyComponents(components: readonly ComponentReport[]): string[] {
+/**
+ * What keeps a node from being healthy, one string per problem: a component not OK, and each
+ * `; `-separated item of its summary ("haproxy COMPONENT_DEGRADED: backend galera DOWN"), so a
+ * new problem in an already degraded component still shows as new.
+ */
+export function healthProblems(components: readonly ComponentReport[]): string[] {
   return components
     .filter((c) => !PASSING_STATES.has(c.state))
-    .map((c) => `${c.component} ${c.state}${c.summary ? ` (${c.summary})` : ''}`)
+    .flatMap((c) => (c.summary ? c.summary.split('; ').map((item) => `${c.component} ${c.state}: ${item}`) : [`${c.component} ${c.state}`]))
     .sort();
 }
 
@@ -46,12 +48,14 @@ export type GateVerdict = { verdict: 'pass' } | { verdict: 'wait'; reason: strin
 
 /**
  * A node is healthy on the revision when a heartbeat received at least `healthGraceMs` after its
- * command succeeded reports that revision and every component OK (or not configured). Until then
- * it waits; still not so `healthTimeoutMs` after the apply, it fails with what was last seen. A
- * heartbeat after the grace that reports another revision fails at once (the agent undid it).
+ * command succeeded reports that revision and no health problem it did not already have when its
+ * step started (`baseline`): a rollout must not make a node worse, and must be able to roll out
+ * the fix for a problem a cluster already has. Until then it waits; still not so
+ * `healthTimeoutMs` after the apply, it fails with what was last seen. A heartbeat after the
+ * grace that reports another revision fails at once (the agent undid it).
  */
-export function healthGate(input: { targetRevision: number; appliedAt: number; heartbeat: HeartbeatView | undefined; now: number; timings: RolloutTimings }): GateVerdict {
-  const { targetRevision, appliedAt, heartbeat, now, timings } = input;
+export function healthGate(input: { targetRevision: number; appliedAt: number; heartbeat: HeartbeatView | undefined; baseline: readonly string[]; now: number; timings: RolloutTimings }): GateVerdict {
+  const { targetRevision, appliedAt, heartbeat, baseline, now, timings } = input;
   const fresh = heartbeat && heartbeat.at >= appliedAt + timings.healthGraceMs ? heartbeat : undefined;
   let waiting: string;
   if (!fresh) {
@@ -62,7 +66,8 @@ export function healthGate(input: { targetRevision: number; appliedAt: number; h
     // A Hello carries no health; only a heartbeat that reports components can pass.
     waiting = 'no component health reported yet';
   } else {
-    const bad = unhealthyComponents(fresh.components);
+    const known = new Set(baseline);
+    const bad = healthProblems(fresh.components).filter((p) => !known.has(p));
     if (bad.length === 0) return { verdict: 'pass' };
     waiting = `unhealthy: ${bad.join(', ')}`;
   }
@@ -77,6 +82,8 @@ export interface StepObservation {
   command?: { status: CommandStatus; finishedAt: Date | null; reason: string | null; message: string | null };
   rollbackCommand?: { status: CommandStatus; reason: string | null; message: string | null };
   heartbeat?: HeartbeatView;
+  /** `healthProblems` of the node's last heartbeat before its step started. */
+  baseline: readonly string[];
 }
 
 export type StepAction =
@@ -106,7 +113,7 @@ export function stepAction(step: StepObservation, targetRevision: number, now: D
     }
     case RolloutStepStatus.VERIFYING: {
       const appliedAt = (step.command?.finishedAt ?? step.startedAt).getTime();
-      const gate = healthGate({ targetRevision, appliedAt, heartbeat: step.heartbeat, now: now.getTime(), timings });
+      const gate = healthGate({ targetRevision, appliedAt, heartbeat: step.heartbeat, baseline: step.baseline, now: now.getTime(), timings });
       if (gate.verdict === 'pass') return { kind: 'succeed' };
       if (gate.verdict === 'fail') return { kind: 'roll-back', reason: gate.reason };
       return { kind: 'none', note: gate.reason };

@@ -23,6 +23,7 @@ import type { RolloutEventPublisher, RolloutProgressEvent } from './rollout-even
 import {
   ACTIVE_ROLLOUT_STATUSES,
   IN_FLIGHT_STEP_STATUSES,
+  healthProblems,
   orderNodes,
   releasePolicy,
   releasedNodes,
@@ -217,6 +218,7 @@ export class RolloutService {
           command: command ?? undefined,
           rollbackCommand: rollback ?? undefined,
           heartbeat: s.status === RolloutStepStatus.VERIFYING ? await this.heartbeats(s.nodeId) : undefined,
+          baseline: s.healthBaseline ?? [],
         },
         r.toRevision,
         now,
@@ -258,8 +260,17 @@ export class RolloutService {
     const skip = node ? skipReason(node, r.toRevision) : 'node deleted';
     if (skip || !node) return this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
     const revision = await this.revision(trx, r, r.toRevision);
+    const before = await this.heartbeats(node.id);
     const issued = await this.reconciler.issueApplyRevision(trx, node, revision, now);
-    await this.setStep(trx, r, s, RolloutStepStatus.APPLYING, { commandId: issued.commandId, previousRevision: node.appliedRevision, startedAt: now }, now, events);
+    await this.setStep(
+      trx,
+      r,
+      s,
+      RolloutStepStatus.APPLYING,
+      { commandId: issued.commandId, previousRevision: node.appliedRevision, healthBaseline: before ? healthProblems(before.components) : [], startedAt: now },
+      now,
+      events,
+    );
   }
 
   /** Back to the revision the node had before its step; without one the step just fails. */
@@ -289,8 +300,8 @@ export class RolloutService {
 
   private async setStep(trx: EntityManager, r: Rollout, s: RolloutStep, status: RolloutStepStatus, patch: Partial<RolloutStep>, now: Date, events: RolloutProgressEvent[]): Promise<void> {
     Object.assign(s, patch, { status });
-    const { reason, commandId, rollbackCommandId, previousRevision, startedAt, finishedAt } = s;
-    await new TenantScopedRepository(trx, RolloutStep).update(r.tenantId, { id: s.id }, { status, reason, commandId, rollbackCommandId, previousRevision, startedAt, finishedAt });
+    const { reason, commandId, rollbackCommandId, previousRevision, healthBaseline, startedAt, finishedAt } = s;
+    await new TenantScopedRepository(trx, RolloutStep).update(r.tenantId, { id: s.id }, { status, reason, commandId, rollbackCommandId, previousRevision, healthBaseline, startedAt, finishedAt });
     await recordAudit(trx, r.tenantId, SYSTEM_ACTOR, {
       action: 'rollout.step.changed',
       targetType: 'rollout',

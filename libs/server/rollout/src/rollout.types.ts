@@ -15,6 +15,8 @@ export class RolloutStepType {
   @Field(() => Int, { description: 'Position in the rollout (nodes go by name).' }) order!: number;
   @Field(() => RolloutStepStatus) status!: RolloutStepStatus;
   @Field(() => Int, { nullable: true, description: 'The revision the node had when its step started; a rollback returns it there.' }) previousRevision!: number | null;
+  @Field(() => [String], { nullable: true, description: 'Health problems the node already had when its step started; the health gate does not hold them against it.' })
+  healthBaseline!: string[] | null;
   @Field(() => ID, { nullable: true }) commandId!: string | null;
   @Field(() => ID, { nullable: true }) rollbackCommandId!: string | null;
   @Field(() => String, { nullable: true }) reason!: string | null;

@@ -36,6 +36,10 @@ export class RolloutStep extends TenantOwnedEntity {
   @Column('int', { nullable: true })
   previousRevision!: number | null;
 
+  /** Health problems the node already reported when its step started: the gate does not hold them against it. */
+  @Column('jsonb', { nullable: true })
+  healthBaseline!: string[] | null;
+
   @Column('uuid', { nullable: true })
   commandId!: string | null;
 
