@@ -16,6 +16,7 @@ import {
   agentServiceClient,
   createTestDatabase,
   enrollSimulatedAgent,
+  freePort,
   labClusterSpec,
   labLoopbackAddresses,
   SimulatedAgentStream,
@@ -383,6 +384,27 @@ describe(AgentStreamService.name, () => {
       plainClient.close();
       await tlsServer.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('listens on every address of a comma-separated GRPC_BIND (loopback and a lab gateway): agents enroll through each', async () => {
+    const port = await freePort();
+    const twoAddresses = new AgentGrpcServer(
+      enrollment,
+      new AgentStreamService(ds, new AgentAuthenticator(ds, redis, prefix), presence, writer, commands, { heartbeatIntervalMs: INTERVAL_MS }, silent),
+      { bind: `127.0.0.1:${port}, 127.0.0.2:${port}` },
+      silent,
+    );
+    expect(await twoAddresses.start()).toBe(port);
+    const clients = ['127.0.0.1', '127.0.0.2'].map((host) => agentServiceClient(`${host}:${port}`));
+    try {
+      for (const [i, c] of clients.entries()) {
+        const agent = await enrollSimulatedAgent(c, await token(), `bind-${i}-${randomUUID().slice(0, 6)}`);
+        expect(agent.response.nodeId).toBeTruthy();
+      }
+    } finally {
+      for (const c of clients) c.close();
+      await twoAddresses.stop();
     }
   });
 
