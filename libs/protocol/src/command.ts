@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -120,6 +120,15 @@ export function verifyCommand(
     throw new CommandRefusedError('BAD_PARAMS', `params.${issue?.path.join('.')}: ${issue?.message}`, e.id);
   }
   return { ...e, verb, params: params.data } as VerifiedCommand;
+}
+
+/**
+ * What an operator pins on an agent (TRIAD_COMMAND_KEY_SHA256): sha256 of the DER SPKI of the
+ * control plane's command-signing key. `createEnrollmentToken` returns it with the secret.
+ */
+export function commandKeyFingerprint(key: KeyObject | string): string {
+  const pub = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
+  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
 export function publicKeyFromPem(pem: string): KeyObject {

@@ -132,7 +132,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 }
 
 /** A Triad agent process on this host with its own state dir and its own managed haproxy. */
-export function startLocalAgent(cp: ControlPlane, opts: { name: string; token?: string; haproxyBindAddress: string; dir?: string }): TriadProcess {
+export function startLocalAgent(
+  cp: ControlPlane,
+  opts: { name: string; token?: string; haproxyBindAddress: string; dir?: string; env?: Record<string, string> },
+): TriadProcess {
   const dir = opts.dir ?? join(cp.dir, 'agents', opts.name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return startTsProcess({
@@ -150,6 +153,7 @@ export function startLocalAgent(cp: ControlPlane, opts: { name: string; token?: 
       // The rendered maxconn needs more open files than this host allows a process.
       TRIAD_HAPROXY_MAXCONN: '4096',
       TRIAD_LOG_LEVEL: 'debug',
+      ...opts.env,
     },
     logFile: join(dir, 'agent.log'),
   });

@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
@@ -74,8 +74,8 @@ describe('walking skeleton', () => {
 
   const enrollmentToken = async (maxUses: number) =>
     (
-      await owner.ok<{ createEnrollmentToken: { secret: string; token: { id: string } } }>(
-        `mutation($c: ID!, $m: Int!) { createEnrollmentToken(clusterId: $c, name: "e2e", maxUses: $m, ttlSeconds: 600) { secret token { id } } }`,
+      await owner.ok<{ createEnrollmentToken: { secret: string; commandKeySha256: string; token: { id: string } } }>(
+        `mutation($c: ID!, $m: Int!) { createEnrollmentToken(clusterId: $c, name: "e2e", maxUses: $m, ttlSeconds: 600) { secret commandKeySha256 token { id } } }`,
         { c: clusterId, m: maxUses },
       )
     ).createEnrollmentToken;
@@ -93,9 +93,9 @@ describe('walking skeleton', () => {
       req.end();
     });
 
-  const startAgent = (name: string, token?: string) => {
+  const startAgent = (name: string, token?: string, env?: Record<string, string>) => {
     const n = nodes.find((x) => x.name === name);
-    const p = startLocalAgent(cp, { name, token, haproxyBindAddress: n ? n.haproxy : '127.0.1.9' });
+    const p = startLocalAgent(cp, { name, token, haproxyBindAddress: n ? n.haproxy : '127.0.1.9', env });
     agents.set(name, p);
     return p;
   };
@@ -127,8 +127,9 @@ describe('walking skeleton', () => {
     });
     clusterId = cluster.createCluster.id;
 
-    const { secret } = await enrollmentToken(2);
-    for (const n of nodes) startAgent(n.name, secret);
+    const { secret, commandKeySha256 } = await enrollmentToken(2);
+    // The agents pin the command-signing key the control plane announced with the token.
+    for (const n of nodes) startAgent(n.name, secret, { TRIAD_COMMAND_KEY_SHA256: commandKeySha256 });
     await waitFor('both nodes ONLINE', async () => {
       const ns = await clusterNodes();
       return ns.length === 2 && ns.every((n) => n.status === 'ONLINE');
@@ -221,7 +222,15 @@ describe('walking skeleton', () => {
     expect(u.code).not.toBe(0);
     expect(u.log).toMatch(/unknown|not recogni[sz]ed/i);
 
-    expect((await clusterNodes()).map((n) => n.name).sort()).toEqual(['controller-1', 'controller-2', 'controller-3']);
+    // A control plane whose signing key is not the pinned one (a man in the middle) is not trusted.
+    const pinned = await enrollmentToken(1);
+    const wrongPin = startAgent('controller-8', pinned.secret, { TRIAD_COMMAND_KEY_SHA256: 'f'.repeat(64) });
+    expect(await wrongPin.exited).not.toBe(0);
+    expect(wrongPin.log()).toMatch(/is not the one TRIAD_COMMAND_KEY_SHA256 pins/);
+    expect(existsSync(join(cp.dir, 'agents', 'controller-8', 'state', 'identity.json')) && readFileSync(join(cp.dir, 'agents', 'controller-8', 'state', 'identity.json'), 'utf8').includes('commandSigningPublicKeyPem')).toBe(false);
+
+    // controller-8 exists server-side (it enrolled) but refused to trust the answer.
+    expect((await clusterNodes()).map((n) => n.name).sort()).toEqual(['controller-1', 'controller-2', 'controller-3', 'controller-8']);
   });
 
   describe('commands that must be refused', () => {
@@ -297,7 +306,7 @@ describe('walking skeleton', () => {
     await new Promise((res) => setTimeout(res, 2000));
     await cp.nats.up();
     await waitFor('revision 2 applied on both nodes', async () => {
-      const ns = (await clusterNodes()).filter((n) => n.name !== 'controller-3');
+      const ns = (await clusterNodes()).filter((n) => nodes.some((x) => x.name === n.name));
       return ns.every((n) => n.appliedRevision === 2);
     }, 90_000, 250);
     for (const n of nodes) {

@@ -48,6 +48,7 @@ export class Agent {
       facts: () => this.facts(),
       logger: this.log,
       signal: this.abort.signal,
+      expectedCommandKeySha256: config.commandKeySha256,
     });
     const { nodeId, tenantId, clusterId, nodeName } = identity.enrollment;
     this.log = this.log.child({ nodeId, tenantId, clusterId });

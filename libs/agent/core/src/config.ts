@@ -22,6 +22,11 @@ export const agentConfigSchema = z
     TRIAD_NODE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { error: 'must be a lower-case host name' }).optional(),
     /** CA bundle (PEM) that signs the control plane's certificate; without it the channel is plaintext. */
     TRIAD_GRPC_TLS_CA_FILE: optionalPath,
+    /**
+     * sha256 of the control plane's command-signing key (createEnrollmentToken returns it). When
+     * set, enrollment refuses any other key: a man in the middle cannot slip in its own.
+     */
+    TRIAD_COMMAND_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lower-case hex characters' }).optional(),
     TRIAD_HAPROXY_MODE: z.enum(['managed', 'external']).default('managed'),
     TRIAD_HAPROXY_BIN: z.string().min(1).default('/usr/sbin/haproxy'),
     TRIAD_HAPROXY_CONFIG: z.string().min(1).default('/etc/haproxy/haproxy.cfg'),
@@ -69,6 +74,7 @@ export const agentConfigSchema = z
     stateDir: env.TRIAD_STATE_DIR,
     nodeName: env.TRIAD_NODE_NAME ?? hostname().split('.')[0].toLowerCase(),
     grpcTlsCaFile: env.TRIAD_GRPC_TLS_CA_FILE,
+    commandKeySha256: env.TRIAD_COMMAND_KEY_SHA256,
     logLevel: env.TRIAD_LOG_LEVEL,
     shutdownTimeoutMs: env.TRIAD_SHUTDOWN_TIMEOUT_MS,
     components: [...new Set(env.TRIAD_COMPONENTS)],

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { AgentServiceClient, EnrollResponse__Output, Facts } from '@triad/protocol';
+import { commandKeyFingerprint, type AgentServiceClient, type EnrollResponse__Output, type Facts } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
 import { fullJitterBackoffMs, sleep } from './backoff';
 import { AgentFatalError, EXIT_ENROLLMENT_REFUSED } from './errors';
@@ -42,6 +42,8 @@ export interface EnrollOptions {
   facts: () => Promise<Facts>;
   logger: Logger;
   signal: AbortSignal;
+  /** Pinned fingerprint of the command-signing key (TRIAD_COMMAND_KEY_SHA256). */
+  expectedCommandKeySha256?: string;
 }
 
 /**
@@ -83,9 +85,25 @@ export async function loadOrEnroll(opts: EnrollOptions): Promise<AgentIdentity> 
       continue;
     }
     const enrollment = toEnrollment(res);
+    checkCommandKey(enrollment.commandSigningPublicKeyPem, opts.expectedCommandKeySha256, opts.logger);
     await opts.store.save(keys, enrollment);
     opts.logger.info({ nodeId: enrollment.nodeId, tenantId: enrollment.tenantId, clusterId: enrollment.clusterId }, 'enrolled');
     return toAgentIdentity(keys, enrollment);
+  }
+}
+
+/** Refuses a signing key other than the pinned one; without a pin, says that it trusted blindly. */
+export function checkCommandKey(pem: string, expected: string | undefined, logger: Logger): void {
+  const actual = commandKeyFingerprint(pem);
+  if (!expected) {
+    logger.warn({ commandKeySha256: actual }, 'trusting the command-signing key the control plane sent; set TRIAD_COMMAND_KEY_SHA256 to pin it');
+    return;
+  }
+  if (actual !== expected) {
+    throw new AgentFatalError(
+      `enrollment refused: the control plane's command-signing key (sha256 ${actual}) is not the one TRIAD_COMMAND_KEY_SHA256 pins (${expected}); nothing was saved`,
+      EXIT_ENROLLMENT_REFUSED,
+    );
   }
 }
 

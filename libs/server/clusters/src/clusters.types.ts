@@ -99,6 +99,8 @@ export const EnrollmentTokenConnection = ConnectionType(EnrollmentTokenType, 'En
 export class CreatedEnrollmentToken {
   @Field(() => EnrollmentTokenType) token!: EnrollmentTokenType;
   @Field({ description: 'The enrollment secret for the agent. Shown only in this response.' }) secret!: string;
+  @Field({ description: "sha256 of the control plane's command-signing key: give it to the agent as TRIAD_COMMAND_KEY_SHA256 so enrollment refuses any other key." })
+  commandKeySha256!: string;
 }
 
 @ObjectType()

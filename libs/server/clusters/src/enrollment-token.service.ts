@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { commandKeyFingerprint, privateKeyFromPem } from '@triad/protocol';
+import { SERVER_CONFIG, readConfigFile, type ServerConfig } from '@triad/server-core';
 import { auditActorOf, type Principal } from '@triad/auth';
 import { EnrollmentToken, TenantScopedRepository, issueSecret, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
 import { DataSource } from 'typeorm';
@@ -13,6 +15,8 @@ export interface IssuedEnrollmentToken {
   token: EnrollmentToken;
   /** `triad_enr_…`: returned once; only its sha256 is stored. */
   secret: string;
+  /** sha256 of the command-signing key, for the agent to pin (TRIAD_COMMAND_KEY_SHA256). */
+  commandKeySha256: string;
 }
 
 /** Issues and revokes enrollment tokens; @triad/enrollment consumes them. */
@@ -20,11 +24,15 @@ export interface IssuedEnrollmentToken {
 export class EnrollmentTokenService {
   private readonly tokens: TenantScopedRepository<EnrollmentToken>;
 
+  private readonly commandKeySha256: string;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ClusterService) private readonly clusters: ClusterService,
+    @Inject(SERVER_CONFIG) config: ServerConfig,
   ) {
     this.tokens = new TenantScopedRepository(dataSource.manager, EnrollmentToken);
+    this.commandKeySha256 = commandKeyFingerprint(privateKeyFromPem(readConfigFile('COMMAND_SIGNING_KEY_FILE', config.COMMAND_SIGNING_KEY_FILE)));
   }
 
   async create(principal: Principal, input: { clusterId: string; name: string; ttlSeconds: number; maxUses: number }): Promise<IssuedEnrollmentToken> {
@@ -52,7 +60,7 @@ export class EnrollmentTokenService {
       });
       return created;
     });
-    return { token, secret };
+    return { token, secret, commandKeySha256: this.commandKeySha256 };
   }
 
   async revoke(principal: Principal, id: string): Promise<EnrollmentToken> {
