@@ -143,4 +143,18 @@ describe('Triad agents in the lab controllers', () => {
     await waitFor('controller-1 ONLINE again', async () => (await node('controller-1'))?.status === 'ONLINE', 90_000, 100);
     timings['heal controller-1 → ONLINE again'] = seconds(Date.now() - healAt);
   });
+
+  it('power-cycles a controller: its agent comes back with the identity kept in the controller, ONLINE at the applied revision', async () => {
+    await lab.run(['stop', 'controller-2']);
+    await waitFor('controller-2 UNREACHABLE', async () => (await node('controller-2'))?.status === 'UNREACHABLE', 60_000, 200);
+    await lab.run(['start', 'controller-2']);
+    const startedAt = Date.now();
+    await waitFor('controller-2 ONLINE again at revision 1', async () => {
+      const n = await node('controller-2');
+      return n?.status === 'ONLINE' && n.appliedRevision === 1;
+    }, 90_000, 200);
+    timings['start controller-2 (corosync, pacemakerd, agent restarted by the lab) → ONLINE'] = seconds(Date.now() - startedAt);
+    // Still three nodes: it came back as itself, not as a new enrollment.
+    expect((await clusterView(owner, clusterId)).nodes.map((n) => n.name).sort()).toEqual(names());
+  });
 });
