@@ -1,6 +1,6 @@
 import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
 import type { NodeRevisionState } from '@triad/commands';
-import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, healthProblems, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
+import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, healthBaseline, healthProblems, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
 
 const timings: RolloutTimings = { applyTimeoutMs: 60_000, healthGraceMs: 1_000, healthTimeoutMs: 10_000 };
 const ok = (component: string) => ({ component, state: 'COMPONENT_OK' });
@@ -53,6 +53,23 @@ describe('healthGate', () => {
     expect(healthGate({ ...base, baseline, heartbeat: hb(101_500, 5, [galeraDown]), now: 101_600 })).toEqual({ verdict: 'pass' });
     const worse = { ...galeraDown, summary: 'backend galera DOWN; backend glance DOWN' };
     expect(healthGate({ ...base, baseline, heartbeat: hb(101_500, 5, [worse]), now: 101_600 })).toEqual({ verdict: 'wait', reason: 'unhealthy: haproxy COMPONENT_DEGRADED: backend glance DOWN' });
+  });
+});
+
+describe('healthBaseline', () => {
+  const degraded: ComponentReport[] = [{ component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend galera DOWN' }];
+
+  it("takes the node's problems from a heartbeat received after it settled from its last change", () => {
+    expect(healthBaseline({ heartbeat: hb(52_000, 1, degraded), lastAppliedAt: 50_000, now: 52_100, timings })).toEqual(['haproxy COMPONENT_DEGRADED: backend galera DOWN']);
+  });
+
+  it('waits while the node is still settling, at most the health timeout', () => {
+    expect(healthBaseline({ heartbeat: hb(50_500, 1), lastAppliedAt: 50_000, now: 50_600, timings })).toBe('wait');
+    expect(healthBaseline({ heartbeat: hb(50_500, 1, degraded), lastAppliedAt: 50_000, now: 60_000, timings })).toEqual(['haproxy COMPONENT_DEGRADED: backend galera DOWN']);
+  });
+
+  it('is strict for a node never heard from', () => {
+    expect(healthBaseline({ heartbeat: undefined, lastAppliedAt: 50_000, now: 50_600, timings })).toEqual([]);
   });
 });
 

@@ -44,6 +44,20 @@ export function healthProblems(components: readonly ComponentReport[]): string[]
     .sort();
 }
 
+/**
+ * The node's health problems before its step, or 'wait' while its latest heartbeat is from less
+ * than the grace after its last applied change (a node still settling from the previous apply
+ * would give a baseline that misses problems it is about to show). Waits at most the health
+ * timeout after that apply; a node never heard from gets an empty (strict) baseline.
+ */
+export function healthBaseline(input: { heartbeat: HeartbeatView | undefined; lastAppliedAt: number | null; now: number; timings: RolloutTimings }): string[] | 'wait' {
+  const { heartbeat, lastAppliedAt, now, timings } = input;
+  if (!heartbeat) return [];
+  const settling = lastAppliedAt !== null && heartbeat.at < lastAppliedAt + timings.healthGraceMs;
+  if (settling && now < lastAppliedAt + timings.healthTimeoutMs) return 'wait';
+  return healthProblems(heartbeat.components);
+}
+
 export type GateVerdict = { verdict: 'pass' } | { verdict: 'wait'; reason: string } | { verdict: 'fail'; reason: string };
 
 /**

@@ -3,6 +3,7 @@ import {
   Cluster,
   ClusterRevision,
   Command,
+  CommandStatus,
   Node,
   Rollout,
   RolloutStatus,
@@ -23,7 +24,7 @@ import type { RolloutEventPublisher, RolloutProgressEvent } from './rollout-even
 import {
   ACTIVE_ROLLOUT_STATUSES,
   IN_FLIGHT_STEP_STATUSES,
-  healthProblems,
+  healthBaseline,
   orderNodes,
   releasePolicy,
   releasedNodes,
@@ -247,7 +248,7 @@ export class RolloutService {
 
     const stopping = r.abortRequestedAt !== null || supersededBy !== null;
     for (let next = stepsToStart(steps, r.maxUnavailable, stopping)[0]; next; next = stepsToStart(steps, r.maxUnavailable, stopping)[0]) {
-      await this.startStep(trx, r, next, now, events);
+      if ((await this.startStep(trx, r, next, now, events)) === 'wait') break;
     }
 
     const end = rolloutEnd(steps, { aborted: r.abortRequestedAt !== null, supersededBy });
@@ -255,22 +256,29 @@ export class RolloutService {
   }
 
   /** Sends the revision to the step's node (or skips a node that cannot or need not take it). */
-  private async startStep(trx: EntityManager, r: Rollout, s: RolloutStep, now: Date, events: RolloutProgressEvent[]): Promise<void> {
+  /** 'wait': the node is still settling from its previous change; the step starts on a later pass. */
+  private async startStep(trx: EntityManager, r: Rollout, s: RolloutStep, now: Date, events: RolloutProgressEvent[]): Promise<'started' | 'wait'> {
     const node = await new TenantScopedRepository(trx, Node).findById(r.tenantId, s.nodeId);
     const skip = node ? skipReason(node, r.toRevision) : 'node deleted';
-    if (skip || !node) return this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
+    if (skip || !node) {
+      await this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
+      return 'started';
+    }
+    const [lastApplied] = await new TenantScopedRepository(trx, Command).find(r.tenantId, { nodeId: node.id, status: CommandStatus.SUCCEEDED }, { finishedAt: 'DESC' }, 1);
+    const baseline = healthBaseline({ heartbeat: await this.heartbeats(node.id), lastAppliedAt: lastApplied?.finishedAt?.getTime() ?? null, now: now.getTime(), timings: this.timings });
+    if (baseline === 'wait') return 'wait';
     const revision = await this.revision(trx, r, r.toRevision);
-    const before = await this.heartbeats(node.id);
     const issued = await this.reconciler.issueApplyRevision(trx, node, revision, now);
     await this.setStep(
       trx,
       r,
       s,
       RolloutStepStatus.APPLYING,
-      { commandId: issued.commandId, previousRevision: node.appliedRevision, healthBaseline: before ? healthProblems(before.components) : [], startedAt: now },
+      { commandId: issued.commandId, previousRevision: node.appliedRevision, healthBaseline: baseline, startedAt: now },
       now,
       events,
     );
+    return 'started';
   }
 
   /** Back to the revision the node had before its step; without one the step just fails. */
