@@ -167,11 +167,11 @@ describe(renderCib.name, () => {
     expect(cib).toContain('<primitive id="haproxy" class="systemd" type="haproxy">');
   });
 
-  it('escapes values through the XML library', () => {
-    const tricky = example('seed-3-active-active', (raw) => {
-      const devices = (raw['pacemaker'] as { fencing: { devices: { params: Record<string, unknown> }[] } }).fencing.devices;
-      devices[0].params['username'] = 'a"<b>&c';
-    });
+  it('escapes values through the XML library (defence in depth: validation already refuses these characters)', () => {
+    const tricky = example('seed-3-active-active');
+    const device = tricky.pacemaker.fencing.devices[0];
+    if (!device) throw new Error('the seed example has fencing devices');
+    device.params['username'] = 'a"<b>&c';
     expect(renderCib(tricky, 'controller-1').content).toContain('value="a&quot;&lt;b&gt;&amp;c"');
   });
 });
