@@ -4,8 +4,6 @@ import {
   COMMANDS_LOGGER,
   CommandsModule,
   NatsLink,
-  OUTBOX_COMMAND_PUBLISH,
-  OUTBOX_REVISION_CREATED,
   OutboxRelay,
   Reconciler,
   commandPublishHandler,
@@ -13,7 +11,7 @@ import {
   ensureCommandStream,
   revisionCreatedHandler,
 } from '@triad/commands';
-import { DatabaseModule } from '@triad/db';
+import { DatabaseModule, OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED } from '@triad/db';
 import { LivenessModule } from '@triad/fleet';
 import { RolloutProcessor, RolloutWorkerModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import type { Logger } from '@triad/logging';

@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { failFastOnExit, fileTail, pollUntil, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
+import { waitFor } from './processes';
+import { failFastOnExit, fileTail, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 export const MARIADBD_BIN = '/usr/sbin/mariadbd';
 export const MARIADB_CLI = '/usr/bin/mariadb';
@@ -208,13 +209,15 @@ export async function startGaleraCluster(opts: StartGaleraClusterOptions): Promi
 }
 
 async function waitForSynced(node: GaleraNode, clusterSize: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const synced = pollUntil(
+  const synced = waitFor(
     `${node.name} Synced in a cluster of ${clusterSize}`,
     async () => {
       const s = await node.wsrepStatus();
       return s.wsrep_ready === 'ON' && s.wsrep_local_state_comment === 'Synced' && Number(s.wsrep_cluster_size) === clusterSize;
     },
-    { timeoutMs, signal },
+    timeoutMs,
+    250,
+    signal,
   );
   await failFastOnExit(node.process, synced);
 }

@@ -127,23 +127,3 @@ export async function failFastOnExit<T>(proc: GroupProcess, waiting: Promise<T>)
   waiting.catch(() => undefined);
   return Promise.race([waiting, exited]);
 }
-
-/**
- * Polls `probe` until it returns true; rejects at the deadline or as soon as `signal` aborts, so
- * that a harness that gave up leaves no poller spawning tools behind it.
- */
-export async function pollUntil(what: string, probe: () => Promise<boolean>, opts: { timeoutMs: number; everyMs?: number; signal: AbortSignal }): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let lastError: unknown;
-  while (!opts.signal.aborted) {
-    try {
-      if (await probe()) return;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, opts.everyMs ?? 250));
-  }
-  const why = opts.signal.aborted ? 'gave up' : `timed out after ${opts.timeoutMs} ms`;
-  throw new Error(`${why} waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}

@@ -62,20 +62,29 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Polls `probe` until it returns a truthy value or the deadline passes (then throws `what`). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+/**
+ * Polls `probe` until it returns a truthy value; throws naming `what` at the deadline, or as soon
+ * as `signal` aborts (so a harness that gave up leaves no poller spawning tools behind it).
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  for (;;) {
+  while (!signal?.aborted) {
     try {
       const v = await probe();
       if (v) return v;
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    }
+    if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, everyMs));
   }
+  const why = signal?.aborted ? 'gave up' : `timed out after ${timeoutMs} ms`;
+  throw new Error(`${why} waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './processes';
-import { failFastOnExit, pollUntil, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
+import { failFastOnExit, runTool, spawnGroupProcess, type GroupProcess, type StartupMilestone } from './process-group';
 
 /** The server's own scripts, not the /usr/sbin wrappers (those switch user and use /var/lib/rabbitmq). */
 export const RABBITMQ_BIN_DIR = '/usr/lib/rabbitmq/bin';
@@ -209,13 +209,15 @@ export async function startRabbitmqCluster(opts: StartRabbitmqClusterOptions): P
       nodes.map((node) =>
         failFastOnExit(
           node.process,
-          pollUntil(
+          waitFor(
             `${node.name} to see ${all.length} running nodes`,
             async () => {
               const running = (await node.clusterStatus()).running_nodes.slice().sort();
               return running.length === all.length && running.every((n, i) => n === all[i]);
             },
-            { timeoutMs: nodeTimeoutMs, signal: tools.signal },
+            nodeTimeoutMs,
+            250,
+            tools.signal,
           ),
         ),
       ),

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { Cluster, ClusterRevision, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests, tenantTransaction } from '@triad/db';
+import { Cluster, ClusterRevision, OUTBOX_REVISION_CREATED, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests, tenantTransaction } from '@triad/db';
 import { DEFAULT_HOST_PROFILE, renderNode } from '@triad/render';
 import { specNodeNames, validateClusterSpec, type ClusterSpec, type SpecProblem } from '@triad/spec';
 import { DataSource } from 'typeorm';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
 import { specHash } from './spec-hash';
 
-export const CLUSTER_REVISION_CREATED = 'cluster.revision.created';
 
 export interface SpecUpdate {
   cluster: Cluster;
@@ -86,7 +85,7 @@ export class ClusterSpecService {
           artifactDigests: digests,
           createdByTokenId: principal.tokenId,
         });
-        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: CLUSTER_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next, maxUnavailable } });
+        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: OUTBOX_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next, maxUnavailable } });
         await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
           action: 'cluster.spec.updated',
           targetType: 'cluster',

@@ -1,11 +1,10 @@
 // Test support (used by integration tests here and in apps/worker): a tenant with a cluster,
 // enrolled nodes and revisions, written the way updateClusterSpec and enrollment write them.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { Cloud, Cluster, ClusterRevision, Node, NodeStatus, Outbox, Tenant, TenantScopedRepository, type ArtifactDigests } from '@triad/db';
+import { Cloud, Cluster, ClusterRevision, Node, NodeStatus, OUTBOX_REVISION_CREATED, Outbox, Tenant, TenantScopedRepository, type ArtifactDigests } from '@triad/db';
 import { specNodeNames, type ClusterSpec } from '@triad/spec';
 import type { DataSource } from 'typeorm';
 import { CommandSigner } from './command-signer';
-import { OUTBOX_REVISION_CREATED } from './reconciler';
 
 export function testSigner(): CommandSigner {
   return new CommandSigner(generateKeyPairSync('ed25519').privateKey);

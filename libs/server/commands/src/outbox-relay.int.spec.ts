@@ -1,5 +1,5 @@
 import { AckPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
-import { Command, Outbox, TenantScopedRepository, createDataSource, type Node } from '@triad/db';
+import { Command, OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED, Outbox, TenantScopedRepository, createDataSource, type Node } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { COMMAND_STREAM, commandConsumerName, commandSubject, verifyCommand } from '@triad/protocol';
 import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer, labClusterSpec, labLoopbackAddresses } from '@triad/testing';
@@ -9,7 +9,7 @@ import { commandStreamConfig, ensureCommandStream } from './command-stream';
 import { ClusterFixture, testSigner } from './commands.fixtures';
 import { NatsLink } from './nats-link';
 import { OutboxRelay } from './outbox-relay';
-import { OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED, Reconciler, revisionCreatedHandler } from './reconciler';
+import { Reconciler, revisionCreatedHandler } from './reconciler';
 
 
 const labSpec = () => labClusterSpec({ addresses: labLoopbackAddresses(3) });

@@ -1,10 +1,10 @@
-import { Command, CommandStatus, Node, NodeStatus, Outbox, TenantScopedRepository, createDataSource } from '@triad/db';
+import { Command, CommandStatus, Node, NodeStatus, OUTBOX_COMMAND_PUBLISH, Outbox, TenantScopedRepository, createDataSource } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { commandSubject, verifyCommand } from '@triad/protocol';
 import { createTestDatabase, type TestDatabase, labClusterSpec, labLoopbackAddresses } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { ClusterFixture, testSigner } from './commands.fixtures';
-import { OUTBOX_COMMAND_PUBLISH, Reconciler, type ReconcilerOptions } from './reconciler';
+import { Reconciler, type ReconcilerOptions } from './reconciler';
 
 
 const labSpec = () => labClusterSpec({ addresses: labLoopbackAddresses(3) });

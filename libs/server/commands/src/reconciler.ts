@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@triad/logging';
-import { Cluster, ClusterRevision, Command, Node, NodeStatus, Outbox, TenantScopedRepository, tenantTransaction } from '@triad/db';
+import { Cluster, ClusterRevision, Command, Node, NodeStatus, OUTBOX_COMMAND_PUBLISH, Outbox, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import { applyRevisionParams, commandSubject } from '@triad/protocol';
 import { specNodeNames, type ClusterSpec } from '@triad/spec';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -11,9 +11,6 @@ import { DEFAULT_RETRY_POLICY, planNodeUpdates, type NodeDecision, type NodeRevi
 import type { OutboxHandler } from './outbox-relay';
 
 export const APPLY_REVISION = 'apply_revision';
-/** Outbox kinds this library writes and relays. */
-export const OUTBOX_COMMAND_PUBLISH = 'command.publish';
-export const OUTBOX_REVISION_CREATED = 'cluster.revision.created';
 
 export interface ReconcilerOptions {
   /** COMMAND_TTL_MS: a command not finished by then is EXPIRED and the agent refuses it. */

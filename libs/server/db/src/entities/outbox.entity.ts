@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { Tenant } from './tenant.entity';
 
+/** The kinds of outbox rows; the one place that names them (writers and the relay's handlers). */
+export const OUTBOX_REVISION_CREATED = 'cluster.revision.created';
+export const OUTBOX_COMMAND_PUBLISH = 'command.publish';
+
 /**
  * Events written in the same transaction as the change they announce; a relay publishes them.
  * `id` is a bigserial kept as a string (pg's int8): it is an opaque, ordered identifier.
@@ -18,7 +22,7 @@ export class Outbox {
   @JoinColumn()
   tenant?: Tenant;
 
-  /** e.g. `cluster.revision.created`. */
+  /** OUTBOX_REVISION_CREATED or OUTBOX_COMMAND_PUBLISH. */
   @Column('text')
   kind!: string;
 
