@@ -1,6 +1,6 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { privateKeyFromPem, signCommand, type CommandEnvelope, type SignedCommand } from '@triad/protocol';
+import { commandKeyFingerprint, privateKeyFromPem, signCommand, type CommandEnvelope, type SignedCommand } from '@triad/protocol';
 
 /**
  * The one place that holds the command-signing key (COMMAND_SIGNING_KEY_FILE, ed25519 PKCS#8
@@ -15,10 +15,7 @@ export class CommandSigner {
   constructor(private readonly privateKey: KeyObject) {
     this.publicKey = createPublicKey(privateKey);
     this.publicKeyPem = this.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    this.kid = createHash('sha256')
-      .update(this.publicKey.export({ type: 'spki', format: 'der' }))
-      .digest('hex')
-      .slice(0, 16);
+    this.kid = commandKeyFingerprint(this.publicKey).slice(0, 16);
   }
 
   static fromPem(pem: string): CommandSigner {

@@ -12,15 +12,22 @@ import type { OutboxHandler } from './outbox-relay';
 
 export const APPLY_REVISION = 'apply_revision';
 
+/**
+ * The cluster lock: one party issues commands for a cluster at a time (the reconciler, a rollout
+ * step). NO KEY UPDATE does not block inserts that reference the cluster.
+ */
+export function lockCluster(trx: EntityManager, tenantId: string, clusterId: string): Promise<Cluster | null> {
+  return new TenantScopedRepository(trx, Cluster).queryBuilder(tenantId, 'c').andWhere('c.id = :clusterId', { clusterId }).setLock('for_no_key_update').getOne();
+}
+
 export interface ReconcilerOptions {
   /** COMMAND_TTL_MS: a command not finished by then is EXPIRED and the agent refuses it. */
   commandTtlMs: number;
   retry?: RetryPolicy;
-  /** Which eligible nodes get the revision now; default all at once (rollouts plug in here). */
-  select?: SelectNodesToUpdate;
   /**
-   * Per cluster and revision, the policy to use instead of `select`, read inside the reconcile
-   * transaction (under the cluster lock). @triad/rollout provides one: only nodes its rollout released.
+   * Per cluster and revision, which eligible nodes get the revision now, read inside the reconcile
+   * transaction (under the cluster lock); default all at once. @triad/rollout provides one: only
+   * nodes its rollout released.
    */
   selectFor?: (trx: EntityManager, tenantId: string, clusterId: string, revision: number) => Promise<SelectNodesToUpdate>;
 }
@@ -96,12 +103,7 @@ export class Reconciler {
     const log = this.logger.child({ tenantId, clusterId });
     // RLS confines the transaction to the tenant as a backstop to the scoped queries.
     const outcome = await tenantTransaction(this.dataSource, tenantId, async (trx) => {
-      // One reconciler per cluster at a time (NO KEY UPDATE: does not block inserts that reference the cluster).
-      const cluster = await new TenantScopedRepository(trx, Cluster)
-        .queryBuilder(tenantId, 'c')
-        .andWhere('c.id = :clusterId', { clusterId })
-        .setLock('for_no_key_update')
-        .getOne();
+      const cluster = await lockCluster(trx, tenantId, clusterId);
       if (!cluster || cluster.currentRevision === 0) return { clusterId, revision: cluster?.currentRevision ?? 0, decisions: [], issued: [] };
       const revision = await new TenantScopedRepository(trx, ClusterRevision).findOne(tenantId, { clusterId, revision: cluster.currentRevision });
       if (!revision) throw new Error(`cluster ${clusterId} has no row for its current revision ${cluster.currentRevision}`);
@@ -112,7 +114,7 @@ export class Reconciler {
       const states = nodes.map((n) => nodeRevisionState(n, commands, now, n.id === onlyNodeId));
       // The spec was validated (defaults filled in) before it was stored as a revision.
       const specNames = specNodeNames(revision.spec as unknown as ClusterSpec);
-      const select = this.options.selectFor ? await this.options.selectFor(trx, tenantId, clusterId, revision.revision) : this.options.select;
+      const select = this.options.selectFor ? await this.options.selectFor(trx, tenantId, clusterId, revision.revision) : undefined;
       let decisions = planNodeUpdates({ targetRevision: revision.revision, specNodeNames: specNames, nodes: states, now, retry: this.retry, select });
       if (onlyNodeId) decisions = decisions.filter((d) => d.nodeId === onlyNodeId);
 

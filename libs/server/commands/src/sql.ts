@@ -1,3 +1,4 @@
+import { UUID_RE } from '@triad/db';
 import type { DataSource } from 'typeorm';
 
 /** Runs a write statement outside any transaction and returns the number of rows it touched. */
@@ -11,7 +12,6 @@ export async function affectedRows(dataSource: DataSource, sql: string, params: 
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Ids from agents are checked before they reach a uuid column (a cast error is not "not found"). */
 export function isUuid(s: string): boolean {

@@ -6,8 +6,6 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 export type SecretKind = 'pat' | 'enr';
 
-export const API_TOKEN_PREFIX = 'triad_pat_';
-export const ENROLLMENT_TOKEN_PREFIX = 'triad_enr_';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -1,6 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { AuditActorType, EnrollmentToken, hashSecret, looksLikeSecret, Node, NodeStatus, isUniqueViolation, recordAudit, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import type { Logger } from '@triad/logging';
+import { NAME_PATTERN } from '@triad/spec';
 import { agentInboxPrefix, COMMAND_STREAM, commandConsumerName, commandSubject, publicKeyFromPem, type EnrollRequest__Output, type EnrollResponse } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AgentNatsCredentials } from './agent-nats-credentials';
@@ -8,7 +9,6 @@ import { EnrollmentRefusedException } from './enrollment.exception';
 import { ensureNodeCommandConsumer } from './node-command-consumer';
 
 /** Node names follow the spec's node-name rule (`topology.nodes[].name`). */
-const NODE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 export interface EnrollmentSettings {
   heartbeatIntervalMs: number;
@@ -95,7 +95,7 @@ export class EnrollmentService {
     if (!facts.agentVersion) throw invalid('facts.agent_version is missing');
     // Default name: the hostname's first label, lower-cased (controller-1.example.com → controller-1).
     const name = request.nodeName || facts.hostname.split('.')[0].toLowerCase();
-    if (!NODE_NAME.test(name)) {
+    if (!NAME_PATTERN.test(name)) {
       throw invalid(`node name "${name}" is not valid: lower-case letters, digits and "-", starting with a letter, at most 63 characters`);
     }
     const natsUserPublicKey = request.natsUserPublicKey || undefined;

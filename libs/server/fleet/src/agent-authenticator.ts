@@ -1,10 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
-import { Node, NodeStatus } from '@triad/db';
+import { Node, NodeStatus, UUID_RE } from '@triad/db';
 import { AGENT_AUTH_HEADERS, AGENT_AUTH_WINDOW_MS, publicKeyFromPem, verifyAgentAuth } from '@triad/protocol';
 import type { DataSource } from 'typeorm';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AgentAuthError extends Error {
   constructor(message: string) {
@@ -35,7 +33,7 @@ export class AgentAuthenticator {
       nonce: header(AGENT_AUTH_HEADERS.nonce),
       signature: header(AGENT_AUTH_HEADERS.signature),
     };
-    if (!headers.nodeId || !UUID.test(headers.nodeId)) throw new AgentAuthError('missing or malformed node id');
+    if (!headers.nodeId || !UUID_RE.test(headers.nodeId)) throw new AgentAuthError('missing or malformed node id');
     // The node id is globally unique and the tenant is not known yet: this lookup is the one
     // deliberate cross-tenant read; everything after it uses node.tenantId.
     const node = await this.dataSource.getRepository(Node).findOneBy({ id: headers.nodeId });

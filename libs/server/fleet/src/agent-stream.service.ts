@@ -13,7 +13,7 @@ import type { NodeStateWriter, ReportedNodeState } from './node-state.writer';
  * to the latest desired revision.
  */
 export interface AgentCommandPort {
-  recordUpdate(tenantId: string, nodeId: string, update: CommandUpdate__Output): Promise<unknown>;
+  recordUpdate(tenantId: string, nodeId: string, update: CommandUpdate__Output): Promise<{ outcome: string; status?: string }>;
   reconcileNode(tenantId: string, nodeId: string): Promise<unknown>;
 }
 
@@ -91,10 +91,6 @@ export class AgentStreamService {
     private readonly settings: { heartbeatIntervalMs: number },
     private readonly logger: Logger,
   ) {}
-
-  get openStreams(): number {
-    return this.calls.size;
-  }
 
   handle(call: AgentCall): void {
     call.pause();
@@ -187,8 +183,9 @@ export class AgentStreamService {
   }
 
   private async onCommandUpdate(update: CommandUpdate__Output, ref: NodeRef, session: SessionState): Promise<void> {
-    await this.commands.recordUpdate(ref.tenantId, ref.nodeId, update);
-    if (update.state === 'COMMAND_SUCCEEDED') {
+    const recorded = await this.commands.recordUpdate(ref.tenantId, ref.nodeId, update);
+    // Only a command that just moved to SUCCEEDED changed the node's applied state.
+    if (recorded.outcome === 'applied' && recorded.status === 'SUCCEEDED') {
       // The commands side records the applied revision itself; re-read it so the next heartbeat
       // is compared with what Postgres now says (a later rollback must still be written).
       const row = await new TenantScopedRepository<Node>(this.dataSource.manager, Node).findById(ref.tenantId, ref.nodeId);

@@ -36,6 +36,8 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export class LivenessSweeper {
   private readonly owner = randomUUID();
   private readonly lockKey: string;
+  private readonly suspectAfterMs: number;
+  private readonly unreachableAfterMs: number;
   private readonly tickMs: number;
   private readonly flushEveryMs: number;
   private readonly repairEveryMs: number;
@@ -56,11 +58,12 @@ export class LivenessSweeper {
     private readonly dataSource: DataSource,
     private readonly presence: NodePresenceStore,
     private readonly writer: NodeStateWriter,
-    private readonly options: LivenessSweeperOptions,
+    options: LivenessSweeperOptions,
     private readonly logger: Logger,
   ) {
     this.lockKey = `${options.redisPrefix}fleet:sweeper-lock`;
     this.lastSweepKey = `${options.redisPrefix}fleet:sweeper-last`;
+    ({ suspectAfterMs: this.suspectAfterMs, unreachableAfterMs: this.unreachableAfterMs } = livenessThresholds(options.heartbeatIntervalMs));
     this.tickMs = options.tickMs ?? 250;
     this.flushEveryMs = options.flushEveryMs ?? 30_000;
     this.repairEveryMs = options.repairEveryMs ?? 10_000;
@@ -112,8 +115,7 @@ export class LivenessSweeper {
 
   /** Claims due transitions in Redis and writes each to Postgres. Returns how many were written. */
   async sweep(now = Date.now()): Promise<number> {
-    const { suspectAfterMs, unreachableAfterMs } = livenessThresholds(this.options.heartbeatIntervalMs);
-    const transitions = await this.presence.claimStaleTransitions(now, suspectAfterMs, unreachableAfterMs, this.observedSince);
+    const transitions = await this.presence.claimStaleTransitions(now, this.suspectAfterMs, this.unreachableAfterMs, this.observedSince);
     let written = 0;
     for (const t of transitions) {
       const silentMs = now - t.lastSeenMs;
@@ -158,10 +160,6 @@ export class LivenessSweeper {
         if (await this.presence.seed(ref, lastSeen, row.status)) this.logger.info({ ...ref, status: row.status }, 'liveness lease restored from Postgres');
       }
     }
-  }
-
-  private get suspectAfterMs(): number {
-    return livenessThresholds(this.options.heartbeatIntervalMs).suspectAfterMs;
   }
 
   /**

@@ -1,6 +1,5 @@
-import { Reconciler, type SelectNodesToUpdate } from '@triad/commands';
+import { Reconciler, lockCluster, type SelectNodesToUpdate } from '@triad/commands';
 import {
-  Cluster,
   ClusterRevision,
   Command,
   CommandStatus,
@@ -192,11 +191,12 @@ export class RolloutService {
     const nodes = (await new TenantScopedRepository(trx, Node).find(r.tenantId, { clusterId: r.clusterId })).filter((n) => n.enrolledAt !== null && named.has(n.name));
     const steps = new TenantScopedRepository(trx, RolloutStep);
     let order = 0;
-    for (const n of orderNodes(nodes)) await steps.insert(r.tenantId, { rolloutId: r.id, nodeId: n.id, nodeName: n.name, order: order++ });
+    const ordered = orderNodes(nodes);
+    for (const n of ordered) await steps.insert(r.tenantId, { rolloutId: r.id, nodeId: n.id, nodeName: n.name, order: order++ });
     r.status = RolloutStatus.RUNNING;
     r.startedAt = now;
     await new TenantScopedRepository(trx, Rollout).update(r.tenantId, { id: r.id }, { status: r.status, startedAt: now });
-    await recordAudit(trx, r.tenantId, SYSTEM_ACTOR, { action: 'rollout.started', targetType: 'rollout', targetId: r.id, detail: { clusterId: r.clusterId, toRevision: r.toRevision, nodes: orderNodes(nodes).map((n) => n.name) } });
+    await recordAudit(trx, r.tenantId, SYSTEM_ACTOR, { action: 'rollout.started', targetType: 'rollout', targetId: r.id, detail: { clusterId: r.clusterId, toRevision: r.toRevision, nodes: ordered.map((n) => n.name) } });
     events.push(rolloutEvent(r));
     this.logger.info({ tenantId: r.tenantId, clusterId: r.clusterId, rolloutId: r.id, toRevision: r.toRevision, nodes: nodes.length }, 'rollout started');
   }
@@ -255,8 +255,10 @@ export class RolloutService {
     if (end) await this.finish(trx, r, end, steps, now, events);
   }
 
-  /** Sends the revision to the step's node (or skips a node that cannot or need not take it). */
-  /** 'wait': the node is still settling from its previous change; the step starts on a later pass. */
+  /**
+   * Sends the revision to the step's node (or skips a node that cannot or need not take it).
+   * 'wait': the node is still settling from its previous change; the step starts on a later pass.
+   */
   private async startStep(trx: EntityManager, r: Rollout, s: RolloutStep, now: Date, events: RolloutProgressEvent[]): Promise<'started' | 'wait'> {
     const node = await new TenantScopedRepository(trx, Node).findById(r.tenantId, s.nodeId);
     const skip = node ? skipReason(node, r.toRevision) : 'node deleted';
@@ -330,11 +332,6 @@ export class RolloutService {
     // Progress events are a live view; the committed rows are the record, so a lost publish is only logged.
     await this.events.publish(tenantId, events).catch((err: unknown) => this.logger.warn({ err, tenantId }, 'could not publish rollout progress'));
   }
-}
-
-function lockCluster(trx: EntityManager, tenantId: string, clusterId: string): Promise<Cluster | null> {
-  // The reconciler's lock: a rollout and a reconcile never issue commands for one cluster at once.
-  return new TenantScopedRepository(trx, Cluster).queryBuilder(tenantId, 'c').andWhere('c.id = :clusterId', { clusterId }).setLock('for_no_key_update').getOne();
 }
 
 function rolloutEvent(r: Rollout): RolloutProgressEvent {

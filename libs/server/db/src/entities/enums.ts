@@ -31,7 +31,6 @@ export enum CommandStatus {
   EXPIRED = 'EXPIRED',
 }
 
-export const TERMINAL_COMMAND_STATUSES: readonly CommandStatus[] = [CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.REFUSED, CommandStatus.EXPIRED];
 
 export enum AuditActorType {
   API_TOKEN = 'api_token',
