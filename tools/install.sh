@@ -74,7 +74,10 @@ fi
 
 # --- npm packages -----------------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  # Not `npm ci`: the registry here serves @swc/core's binary for this platform only, so the lock
+  # cannot list the other platforms' optional binaries and `npm ci` refuses it as out of sync.
+  # `npm install` installs exactly the locked versions (checked: the lock stays unchanged).
+  log "installing npm packages (npm install from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi
 log "ready"
