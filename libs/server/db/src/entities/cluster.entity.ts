@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
 import { Cloud } from './cloud.entity';
-import { ClusterHealth } from './enums';
+import { ClusterHealth, RemediationPolicy } from './enums';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
 @Entity('clusters')
@@ -23,6 +23,27 @@ export class Cluster extends TenantOwnedEntity {
 
   @Column({ type: 'enum', enum: ClusterHealth, enumName: 'cluster_health', default: ClusterHealth.UNKNOWN })
   health!: ClusterHealth;
+
+  /**
+   * AUTOMATIC by default: self-repair is what the cluster is managed for, and the safety rules (not
+   * the policy) keep it from making things worse; the reasons are in docs/remediation.md.
+   */
+  @Column({ type: 'enum', enum: RemediationPolicy, enumName: 'remediation_policy', default: RemediationPolicy.AUTOMATIC })
+  remediationPolicy!: RemediationPolicy;
+
+  /** Maintenance: no remediation runs and no findings-driven alerts for the cluster. */
+  @Column('boolean', { default: false })
+  maintenance!: boolean;
+
+  @Column('text', { nullable: true })
+  maintenanceReason!: string | null;
+
+  /** Who turned maintenance on ("api_token:<id>"). */
+  @Column('text', { nullable: true })
+  maintenanceSetBy!: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  maintenanceSince!: Date | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

@@ -57,3 +57,29 @@ export enum RolloutStepStatus {
   ROLLED_BACK = 'ROLLED_BACK',
   SKIPPED = 'SKIPPED',
 }
+
+/** What Triad may do about a cluster's findings on its own (see docs/remediation.md). */
+export enum RemediationPolicy {
+  AUTOMATIC = 'AUTOMATIC',
+  APPROVAL = 'APPROVAL',
+  OFF = 'OFF',
+}
+
+export enum RemediationRunStatus {
+  AWAITING_APPROVAL = 'AWAITING_APPROVAL',
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  ESCALATED = 'ESCALATED',
+  REJECTED = 'REJECTED',
+  CANCELLED = 'CANCELLED',
+}
+
+export enum RemediationStepStatus {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  SKIPPED = 'SKIPPED',
+}

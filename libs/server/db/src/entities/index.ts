@@ -13,6 +13,9 @@ export * from './outbox.entity';
 export * from './audit-event.entity';
 export * from './rollout.entity';
 export * from './rollout-step.entity';
+export * from './remediation-run.entity';
+export * from './remediation-step.entity';
+export * from './remediation-attempt.entity';
 
 import { ApiToken } from './api-token.entity';
 import { AuditEvent } from './audit-event.entity';
@@ -25,6 +28,9 @@ import { Node } from './node.entity';
 import { Outbox } from './outbox.entity';
 import { Rollout } from './rollout.entity';
 import { RolloutStep } from './rollout-step.entity';
+import { RemediationAttempt } from './remediation-attempt.entity';
+import { RemediationRun } from './remediation-run.entity';
+import { RemediationStep } from './remediation-step.entity';
 import { Tenant } from './tenant.entity';
 
-export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent, Rollout, RolloutStep];
+export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent, Rollout, RolloutStep, RemediationRun, RemediationStep, RemediationAttempt];

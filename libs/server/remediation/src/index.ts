@@ -1,0 +1,2 @@
+export * from './upstream';
+export * from './remediation-plan';
