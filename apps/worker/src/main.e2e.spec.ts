@@ -90,7 +90,9 @@ describe('worker process', () => {
     const msg = await consumer.next({ expires: 10_000 });
     if (!msg) throw new Error(`no command reached ${node.name}\n${worker?.log()}`);
     msg.ack();
-    return verifyCommand(msg.json(), publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
+    const cmd = verifyCommand(msg.json(), publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
+    if (cmd.verb !== 'apply_revision') throw new Error(`unexpected ${cmd.verb} command for ${node.name}`);
+    return cmd;
   }
 
   const newCluster = () => ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));

@@ -18,8 +18,62 @@ export const applyRevisionParams = z.object({
   artifacts: z.array(digest),
 });
 
+/**
+ * A Pacemaker resource id as it reaches `crm_resource`/`cibadmin` argv (never a shell): an XML id
+ * (letter or `_` first, then letters, digits, `_`, `.`, `-`), with an optional `:<n>` clone
+ * instance suffix. A leading `-` could be read as an option, so it is impossible here.
+ */
+export const PACEMAKER_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}(:\d{1,3})?$/;
+const pacemakerId = z.string().regex(PACEMAKER_ID_PATTERN, { error: 'must be a Pacemaker resource id (a letter or _ first, then letters, digits, _ . -)' });
+
+/** Names of cluster nodes (the spec's NAME_PATTERN): they are compared, never run. */
+const nodeName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { error: 'must be a node name (a-z, 0-9 and -, a letter first)' });
+
+const noArgs = z.strictObject({});
+
+/**
+ * The repair operations an agent performs on its own node for remediation (`run_action`). Each
+ * action has its own strict argument schema: unknown keys are refused, not ignored.
+ */
+export const nodeActionArgs = {
+  'cluster_stack.start': noArgs,
+  'cluster_stack.restart': noArgs,
+  'pacemaker.cleanup': z.strictObject({ resource: pacemakerId }),
+  'pacemaker.set_managed': z.strictObject({ resource: pacemakerId, managed: z.boolean() }),
+  'pacemaker.set_maintenance': z.strictObject({ on: z.boolean() }),
+  'galera.report_position': noArgs,
+  /** force: mark safe_to_bootstrap first. Only after an operator approved bootstrapping this node. */
+  'galera.bootstrap': z.strictObject({ force: z.boolean().optional() }),
+  'galera.join': noArgs,
+  'rabbitmq.restart': noArgs,
+  'rabbitmq.rejoin': noArgs,
+} as const;
+
+export type NodeActionName = keyof typeof nodeActionArgs;
+export const NODE_ACTION_NAMES = Object.keys(nodeActionArgs) as NodeActionName[];
+export type NodeActionArgs<A extends NodeActionName> = z.infer<(typeof nodeActionArgs)[A]>;
+
+const actionVariant = <A extends NodeActionName>(action: A) =>
+  z.strictObject({ clusterId: z.string().uuid(), nodeName, action: z.literal(action), args: nodeActionArgs[action] });
+
+/** Run one repair operation on one node: `{ clusterId, nodeName, action, args }`, args per action. */
+export const runActionParams = z.discriminatedUnion('action', [
+  actionVariant('cluster_stack.start'),
+  actionVariant('cluster_stack.restart'),
+  actionVariant('pacemaker.cleanup'),
+  actionVariant('pacemaker.set_managed'),
+  actionVariant('pacemaker.set_maintenance'),
+  actionVariant('galera.report_position'),
+  actionVariant('galera.bootstrap'),
+  actionVariant('galera.join'),
+  actionVariant('rabbitmq.restart'),
+  actionVariant('rabbitmq.rejoin'),
+]);
+export type RunActionParams = z.infer<typeof runActionParams>;
+
 export const commandVerbs = {
   apply_revision: applyRevisionParams,
+  run_action: runActionParams,
 } as const;
 
 export type CommandVerb = keyof typeof commandVerbs;
@@ -58,7 +112,8 @@ export type CommandRefusal =
   | 'STALE_GENERATION'
   | 'WRONG_NODE'
   | 'BAD_PARAMS'
-  | 'UNKNOWN_VERB';
+  | 'UNKNOWN_VERB'
+  | 'UNKNOWN_ACTION';
 
 export class CommandRefusedError extends Error {
   constructor(
@@ -114,6 +169,12 @@ export function verifyCommand(
     throw new CommandRefusedError('UNKNOWN_VERB', `unknown verb "${e.verb}"`, e.id);
   }
   const verb = e.verb as CommandVerb;
+  if (verb === 'run_action') {
+    const action = (e.params as { action?: unknown } | null)?.action;
+    if (typeof action !== 'string' || !(action in nodeActionArgs)) {
+      throw new CommandRefusedError('UNKNOWN_ACTION', `unknown action ${JSON.stringify(action)}; known: ${NODE_ACTION_NAMES.join(', ')}`, e.id);
+    }
+  }
   const params = commandVerbs[verb].safeParse(e.params);
   if (!params.success) {
     const issue = params.error.issues[0];

@@ -3,7 +3,7 @@ import type { Logger } from '@triad/logging';
 import { AppliedStateStore } from './applied-state';
 import { ensurePrivateDir } from './atomic-file';
 import { CommandConsumer } from './command-consumer';
-import { CommandRunner, type CommandResult } from './command-runner';
+import { ActionRefusedError, CommandRunner, type CommandResult, type NodeActionExecutor } from './command-runner';
 import type { ComponentDriver } from './component-driver';
 import type { AgentConfig } from './config';
 import { createControlPlaneClient } from './control-plane-client';
@@ -32,6 +32,8 @@ export class Agent {
     private readonly config: AgentConfig,
     private readonly drivers: ComponentDriver[],
     logger: Logger,
+    /** run_action; without it every action is refused. */
+    private readonly actions?: NodeActionExecutor,
   ) {
     this.log = logger;
   }
@@ -63,6 +65,9 @@ export class Agent {
       switch (command.verb) {
         case 'apply_revision':
           return applier.apply(command, log);
+        case 'run_action':
+          if (!this.actions) return Promise.reject(new ActionRefusedError('this agent runs no node actions'));
+          return this.actions.run(command.params, log);
       }
     };
     const runner = new CommandRunner({ identity, journal, outbox, execute, logger: this.log });

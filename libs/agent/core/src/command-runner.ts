@@ -1,4 +1,4 @@
-import { CommandRefusedError, verifyCommand, type ArtifactDigest, type CommandState, type VerifiedCommand } from '@triad/protocol';
+import { CommandRefusedError, verifyCommand, type ArtifactDigest, type CommandState, type RunActionParams, type VerifiedCommand } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
 import type { AgentIdentity } from './identity';
 import type { CommandJournal } from './journal';
@@ -9,9 +9,34 @@ export interface CommandResult {
   message: string;
   revision?: number;
   artifacts?: ArtifactDigest[];
+  /** run_action: what the action found or did (reported as `result_json`). */
+  result?: Record<string, unknown>;
+}
+
+/**
+ * Thrown by an action that looked and decided not to act (it would fight Pacemaker, a Primary
+ * component exists, the node is not safe to bootstrap…): reported as REFUSED with reason
+ * ACTION_REFUSED and nothing changed on the node, unlike a FAILED attempt.
+ */
+export class ActionRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly result?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ActionRefusedError';
+  }
 }
 
 export type CommandExecutor = (command: VerifiedCommand, logger: Logger) => Promise<CommandResult>;
+
+/**
+ * Carries out `run_action` on this node (implemented in @triad/agent-drivers by `NodeActions`).
+ * Throws ActionRefusedError when it decides not to act, any other error when the action failed.
+ */
+export interface NodeActionExecutor {
+  run(params: RunActionParams, logger: Logger): Promise<CommandResult>;
+}
 
 export type CommandDisposition = 'accepted' | 'refused';
 
@@ -57,6 +82,12 @@ export class CommandRunner {
     }
 
     const log = logger.child({ commandId: command.id, verb: command.verb, generation: command.generation });
+    if (command.verb === 'run_action' && command.params.nodeName !== identity.enrollment.nodeName) {
+      const message = `the action is for node "${command.params.nodeName}" but this node is "${identity.enrollment.nodeName}"`;
+      log.warn({ reason: 'WRONG_NODE', err: message }, 'command refused');
+      await this.report(command.id, 'COMMAND_REFUSED', { reason: 'WRONG_NODE', message, generation: command.generation });
+      return 'refused';
+    }
     const decision = journal.decide(command);
     if (!decision.accept) {
       log.warn({ reason: decision.reason, err: decision.message }, 'command refused');
@@ -72,10 +103,17 @@ export class CommandRunner {
     try {
       const result = await this.deps.execute(command, log);
       await journal.complete(command.id, 'SUCCEEDED');
-      await this.report(command.id, 'COMMAND_SUCCEEDED', { generation: command.generation, message: result.message, revision: result.revision, artifacts: result.artifacts });
+      await this.report(command.id, 'COMMAND_SUCCEEDED', { generation: command.generation, message: result.message, revision: result.revision, artifacts: result.artifacts, result: result.result });
       log.info({ result: result.message }, 'command succeeded');
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof ActionRefusedError) {
+        // Journaled as finished (it never runs again), reported as a refusal: nothing was changed.
+        await journal.complete(command.id, 'FAILED');
+        await this.report(command.id, 'COMMAND_REFUSED', { generation: command.generation, reason: 'ACTION_REFUSED', message, result: e.result });
+        log.warn({ err: message }, 'action refused');
+        return 'accepted';
+      }
       await journal.complete(command.id, 'FAILED');
       await this.report(command.id, 'COMMAND_FAILED', { generation: command.generation, message, revision: revisionOf(command) });
       log.error({ err: message }, 'command failed');
@@ -97,7 +135,7 @@ export class CommandRunner {
   private report(
     commandId: string,
     state: CommandState,
-    extra: { message?: string; reason?: string; generation?: number; revision?: number; artifacts?: ArtifactDigest[] },
+    extra: { message?: string; reason?: string; generation?: number; revision?: number; artifacts?: ArtifactDigest[]; result?: Record<string, unknown> },
   ): Promise<void> {
     return this.deps.outbox.enqueue({
       commandId,
@@ -108,6 +146,7 @@ export class CommandRunner {
       revision: extra.revision ?? 0,
       artifacts: extra.artifacts ?? [],
       atMs: Date.now(),
+      resultJson: extra.result ? JSON.stringify(extra.result) : '',
     });
   }
 }

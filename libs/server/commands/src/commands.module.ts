@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { CommandSigner } from './command-signer';
 import { CommandsService } from './commands.service';
 import { NatsLink } from './nats-link';
+import { NodeActionService } from './node-action.service';
 import { Reconciler, type ReconcilerOptions } from './reconciler';
 
 /** The commands library's pino logger (level from LOG_LEVEL); bind a `component` with `.child()`. */
@@ -12,7 +13,7 @@ export const COMMANDS_LOGGER = Symbol.for('triad.CommandsLogger');
 
 /**
  * Provides `CommandSigner`, `NatsLink` (connecting in the background, reconnecting forever),
- * `Reconciler` and `CommandsService` by class. Needs ServerConfigModule and DatabaseModule.
+ * `Reconciler`, `CommandsService` and `NodeActionService` by class. Needs ServerConfigModule and DatabaseModule.
  * Closes the NATS connection on application shutdown.
  */
 @Module({})
@@ -45,8 +46,13 @@ export class CommandsModule implements OnApplicationShutdown {
           inject: [DataSource, Reconciler, COMMANDS_LOGGER],
           useFactory: (ds: DataSource, reconciler: Reconciler, logger: Logger) => new CommandsService(ds, reconciler, logger.child({ component: 'command-status' })),
         },
+        {
+          provide: NodeActionService,
+          inject: [DataSource, Reconciler, COMMANDS_LOGGER],
+          useFactory: (ds: DataSource, reconciler: Reconciler, logger: Logger) => new NodeActionService(ds, reconciler, logger.child({ component: 'node-actions' })),
+        },
       ],
-      exports: [CommandSigner, NatsLink, Reconciler, CommandsService, COMMANDS_LOGGER],
+      exports: [CommandSigner, NatsLink, Reconciler, CommandsService, NodeActionService, COMMANDS_LOGGER],
     };
   }
 

@@ -27,7 +27,7 @@ describe(CommandsService.name, () => {
   });
 
   function update(commandId: string, state: CommandState__Output, extra: Partial<CommandUpdate__Output> = {}): CommandUpdate__Output {
-    return { commandId, state, message: '', revision: 0, generation: 0, artifacts: [], atMs: Date.now(), reason: '', ...extra };
+    return { commandId, state, message: '', revision: 0, generation: 0, artifacts: [], atMs: Date.now(), reason: '', resultJson: '', ...extra };
   }
 
   /** A cluster with one enrolled node that has a PENDING command for revision 1. */

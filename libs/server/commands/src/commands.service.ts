@@ -2,8 +2,9 @@ import type { Logger } from '@triad/logging';
 import { AuditActorType, Command, CommandStatus, Node, TenantScopedRepository, assertTenantId, recordAudit, tenantTransaction } from '@triad/db';
 import type { CommandUpdate__Output } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { canTransition, statusesBefore, statusForAgentState } from './command-status';
-import type { ReconcileOutcome, Reconciler } from './reconciler';
+import { APPLY_REVISION, RUN_ACTION, type ReconcileOutcome, type Reconciler } from './reconciler';
 import { affectedRows, isUuid } from './sql';
 
 export type RecordUpdateOutcome =
@@ -63,15 +64,28 @@ export class CommandsService {
         return { outcome: 'stale', status: cmd.status };
       }
       const now = new Date();
-      const patch: Pick<Command, 'status' | 'deliveredAt'> & Partial<Pick<Command, 'startedAt' | 'finishedAt' | 'message' | 'reason'>> = { status: to, deliveredAt: cmd.deliveredAt ?? now };
+      const patch: Pick<Command, 'status' | 'deliveredAt'> & Partial<Pick<Command, 'startedAt' | 'finishedAt' | 'message' | 'reason' | 'result'>> = { status: to, deliveredAt: cmd.deliveredAt ?? now };
       if (to === CommandStatus.RUNNING) patch.startedAt = now;
-      if (to === CommandStatus.SUCCEEDED || to === CommandStatus.FAILED || to === CommandStatus.REFUSED) {
+      const outcome = to === CommandStatus.SUCCEEDED || to === CommandStatus.FAILED || to === CommandStatus.REFUSED;
+      if (outcome) {
         patch.finishedAt = now;
         patch.message = update.message || null;
         patch.reason = update.reason || null;
+        const result = parseResultJson(update.resultJson);
+        if (result) patch.result = result;
+        else if (update.resultJson) log.warn('command update with a result that is not a JSON object; result not stored');
       }
-      await commands.update(tenantId, { id: cmd.id }, patch);
-      if (to === CommandStatus.SUCCEEDED) await this.recordApplied(trx, cmd, update);
+      // result is a JSON object; TypeORM's deep-partial type cannot express Record<string, unknown>.
+      await commands.update(tenantId, { id: cmd.id }, patch as QueryDeepPartialEntity<Command>);
+      if (to === CommandStatus.SUCCEEDED && cmd.verb === APPLY_REVISION) await this.recordApplied(trx, cmd, update);
+      if (outcome && cmd.verb === RUN_ACTION) {
+        await recordAudit(trx, tenantId, { type: AuditActorType.AGENT, id: nodeId }, {
+          action: 'node.action.finished',
+          targetType: 'node',
+          targetId: nodeId,
+          detail: { commandId: cmd.id, clusterId: cmd.clusterId, action: cmd.params.action, status: to, reason: patch.reason, message: patch.message, result: patch.result ?? null },
+        });
+      }
       log.info({ status: to, from: cmd.status }, 'command status changed');
       return { outcome: 'applied', status: to };
     });
@@ -130,5 +144,16 @@ export class CommandsService {
       targetId: cmd.nodeId,
       detail: { commandId: cmd.id, clusterId: cmd.clusterId, revision, generation: cmd.generation, artifacts: appliedArtifacts },
     });
+  }
+}
+
+/** `CommandUpdate.result_json`: a JSON object, at most 64 KiB; anything else is not stored. */
+export function parseResultJson(text: string | undefined): Record<string, unknown> | undefined {
+  if (!text || text.length > 65_536) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

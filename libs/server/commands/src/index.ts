@@ -7,6 +7,7 @@ export * from './commands.service';
 // Test support: builders for integration tests of this library and of apps/worker.
 export * from './commands.fixtures';
 export * from './nats-link';
+export * from './node-action.service';
 export * from './node-selection';
 export * from './outbox-notify';
 export * from './outbox-relay';

@@ -47,6 +47,7 @@ describe(Reconciler.name, () => {
       const verified = verifyCommand(outbox.payload, signer.publicKey, { tenantId: f.tenantId, nodeId: node.id, now: new Date() });
       expect(verified).toMatchObject({ id: cmd.id, generation: 1, verb: 'apply_revision' });
       expect(verified.params).toMatchObject({ clusterId: f.clusterId, revision, nodeName: node.name });
+      if (verified.verb !== 'apply_revision') throw new Error('expected apply_revision');
       expect(verified.params.artifacts.map((a) => a.name)).toEqual(['cib.xml', 'haproxy.cfg']);
       expect(outcome.issued.find((c) => c.nodeId === node.id)?.subject).toBe(commandSubject(f.tenantId, node.id));
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@triad/logging';
 import { Cluster, ClusterRevision, Command, Node, NodeStatus, OUTBOX_COMMAND_PUBLISH, Outbox, TenantScopedRepository, tenantTransaction } from '@triad/db';
-import { applyRevisionParams, commandSubject } from '@triad/protocol';
+import { applyRevisionParams, commandSubject, type CommandVerb } from '@triad/protocol';
 import { specNodeNames, type ClusterSpec } from '@triad/spec';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -11,6 +11,7 @@ import { DEFAULT_RETRY_POLICY, planNodeUpdates, type NodeDecision, type NodeRevi
 import type { OutboxHandler } from './outbox-relay';
 
 export const APPLY_REVISION = 'apply_revision';
+export const RUN_ACTION = 'run_action';
 
 /**
  * The cluster lock: one party issues commands for a cluster at a time (the reconciler, a rollout
@@ -143,6 +144,30 @@ export class Reconciler {
    * cluster row lock (FOR NO KEY UPDATE) like reconcile does, so the two never race for a node.
    */
   async issueApplyRevision(trx: EntityManager, node: Node, revision: ClusterRevision, now: Date): Promise<IssuedCommand> {
+    const digests = revision.artifactDigests[node.name] ?? {};
+    const params = applyRevisionParams.parse({
+      clusterId: revision.clusterId,
+      revision: revision.revision,
+      nodeName: node.name,
+      spec: revision.spec,
+      artifacts: Object.entries(digests)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, sha256]) => ({ name, sha256 })),
+    });
+    return this.issueCommand(trx, node, { verb: APPLY_REVISION, params, revision: revision.revision, expiresAt: new Date(now.getTime() + this.options.commandTtlMs) }, now);
+  }
+
+  /**
+   * The one path every command takes: bump the node's fencing generation, sign the envelope, and
+   * insert the Command row and its `command.publish` outbox row, all in the caller's transaction
+   * (tenant-scoped). `params` must already be validated against the verb's schema.
+   */
+  async issueCommand(
+    trx: EntityManager,
+    node: Node,
+    command: { verb: CommandVerb; params: Record<string, unknown>; revision: number | null; expiresAt: Date },
+    now: Date,
+  ): Promise<IssuedCommand> {
     const tenantId = node.tenantId;
     const bumped = await trx
       .createQueryBuilder()
@@ -155,33 +180,23 @@ export class Reconciler {
     if (!Number.isSafeInteger(generation)) throw new Error(`node ${node.id} vanished while issuing a command`);
 
     const id = randomUUID();
-    const expiresAt = new Date(now.getTime() + this.options.commandTtlMs);
-    const digests = revision.artifactDigests[node.name] ?? {};
-    const params = applyRevisionParams.parse({
-      clusterId: revision.clusterId,
-      revision: revision.revision,
-      nodeName: node.name,
-      spec: revision.spec,
-      artifacts: Object.entries(digests)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, sha256]) => ({ name, sha256 })),
-    });
-    const signed = this.signer.sign({ v: 1, id, tenantId, nodeId: node.id, generation, issuedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), verb: APPLY_REVISION, params });
+    const { verb, params, revision, expiresAt } = command;
+    const signed = this.signer.sign({ v: 1, id, tenantId, nodeId: node.id, generation, issuedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), verb, params });
 
     await new TenantScopedRepository(trx, Command).insert(tenantId, {
       id,
-      clusterId: revision.clusterId,
+      clusterId: node.clusterId,
       nodeId: node.id,
-      verb: APPLY_REVISION,
+      verb,
       // A JSON object; TypeORM's deep-partial type cannot express `spec: unknown`.
       params: params as QueryDeepPartialEntity<Record<string, unknown>>,
-      revision: revision.revision,
+      revision,
       generation,
       issuedAt: now,
       expiresAt,
     });
     await new TenantScopedRepository(trx, Outbox).insert(tenantId, { kind: OUTBOX_COMMAND_PUBLISH, aggregateId: id, payload: signed });
-    return { commandId: id, nodeId: node.id, nodeName: node.name, generation, revision: revision.revision, subject: commandSubject(tenantId, node.id), expiresAt };
+    return { commandId: id, nodeId: node.id, nodeName: node.name, generation, revision: revision ?? 0, subject: commandSubject(tenantId, node.id), expiresAt };
   }
 }
 

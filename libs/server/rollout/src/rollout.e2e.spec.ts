@@ -55,6 +55,7 @@ class ScriptedAgent {
       if (!msg) continue;
       msg.ack();
       const cmd = verifyCommand(msg.json(), key, { tenantId: this.identity.response.tenantId, nodeId: this.identity.nodeId, now: new Date() });
+      if (cmd.verb !== 'apply_revision') continue;
       const revision = cmd.params.revision;
       this.received.push({ revision, at: Date.now() });
       const base = { commandId: cmd.id, message: '', revision, generation: cmd.generation, artifacts: [], reason: '' };

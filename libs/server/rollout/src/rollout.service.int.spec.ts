@@ -63,7 +63,7 @@ describe(RolloutService.name, () => {
   });
 
   function update(c: Command, state: CommandUpdate__Output['state'], extra: Partial<CommandUpdate__Output> = {}): CommandUpdate__Output {
-    return { commandId: c.id, state, message: '', revision: c.revision ?? 0, generation: c.generation, artifacts: [], atMs: Date.now(), reason: '', ...extra };
+    return { commandId: c.id, state, message: '', revision: c.revision ?? 0, generation: c.generation, artifacts: [], atMs: Date.now(), reason: '', resultJson: '', ...extra };
   }
 
   /** One round of every simulated agent: answer PENDING commands, then send a heartbeat each. */

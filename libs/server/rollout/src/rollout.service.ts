@@ -1,4 +1,4 @@
-import { Reconciler, lockCluster, type SelectNodesToUpdate } from '@triad/commands';
+import { APPLY_REVISION, Reconciler, lockCluster, type SelectNodesToUpdate } from '@triad/commands';
 import {
   ClusterRevision,
   Command,
@@ -266,7 +266,7 @@ export class RolloutService {
       await this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
       return 'started';
     }
-    const [lastApplied] = await new TenantScopedRepository(trx, Command).find(r.tenantId, { nodeId: node.id, status: CommandStatus.SUCCEEDED }, { finishedAt: 'DESC' }, 1);
+    const [lastApplied] = await new TenantScopedRepository(trx, Command).find(r.tenantId, { nodeId: node.id, status: CommandStatus.SUCCEEDED, verb: APPLY_REVISION }, { finishedAt: 'DESC' }, 1);
     const baseline = healthBaseline({ heartbeat: await this.heartbeats(node.id), lastAppliedAt: lastApplied?.finishedAt?.getTime() ?? null, now: now.getTime(), timings: this.timings });
     if (baseline === 'wait') return 'wait';
     const revision = await this.revision(trx, r, r.toRevision);

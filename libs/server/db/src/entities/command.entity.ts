@@ -50,6 +50,10 @@ export class Command extends TenantOwnedEntity {
   @Column('text', { nullable: true })
   message!: string | null;
 
+  /** run_action: what the agent reported the action found or did (`CommandUpdate.result_json`). */
+  @Column('jsonb', { nullable: true })
+  result!: Record<string, unknown> | null;
+
   @Column('timestamptz', { default: () => 'now()' })
   issuedAt!: Date;
 

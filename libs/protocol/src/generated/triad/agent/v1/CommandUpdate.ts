@@ -13,6 +13,7 @@ export interface CommandUpdate {
   'artifacts'?: (_triad_agent_v1_ArtifactDigest)[];
   'atMs'?: (number | string | Long);
   'reason'?: (string);
+  'resultJson'?: (string);
 }
 
 export interface CommandUpdate__Output {
@@ -24,4 +25,5 @@ export interface CommandUpdate__Output {
   'artifacts': (_triad_agent_v1_ArtifactDigest__Output)[];
   'atMs': (number);
   'reason': (string);
+  'resultJson': (string);
 }
