@@ -1,0 +1,3 @@
+export * from './finding';
+export * from './component-report';
+export * from './evaluate-cluster';
