@@ -368,9 +368,11 @@ describe(evaluateCluster.name, () => {
       expect(only(r.findings, 'RABBITMQ_NODES_MISSING')[0].severity).toBe('CRITICAL');
     });
 
-    it('a partition is RABBITMQ_PARTITION', () => {
-      const r = evaluate(withRabbit((n) => rabbitmq(n, (d) => n === 'controller-1' && (d.partitions = { 'rabbit@controller-1': ['rabbit@controller-2'] }), 'COMPONENT_DEGRADED')));
-      expect(codes(r.findings)).toEqual(['RABBITMQ_PARTITION:*:']);
+    it('a partition is RABBITMQ_PARTITION on the minority side (the node that cannot see a majority)', () => {
+      const partitions = (n: string) =>
+        n === 'controller-1' ? { 'rabbit@controller-1': ['rabbit@controller-2', 'rabbit@controller-3'] } : { [`rabbit@${n}`]: ['rabbit@controller-1'] };
+      const r = evaluate(withRabbit((n) => rabbitmq(n, (d) => (d.partitions = partitions(n)), 'COMPONENT_DEGRADED')));
+      expect(r.findings).toMatchObject([{ key: 'RABBITMQ_PARTITION:controller-1:', owner: 'TRIAD' }]);
     });
   });
 

@@ -520,19 +520,23 @@ class Evaluation {
         detail: { expected, running: [...runningNodes].sort(), missing },
       });
     }
-    const partitions = new Map<string, string[]>();
-    for (const m of running) for (const [node, cannotSee] of Object.entries(m.detail?.partitions ?? {})) partitions.set(node, cannotSee);
-    if (partitions.size > 0) {
+    // A member that cannot see a majority of the others is on the minority side: it rejoins.
+    const partitioned = running.filter((m) => (m.detail?.partitions[m.detail.node] ?? []).length > 0);
+    const minority = partitioned.filter((m) => (m.detail?.partitions[m.detail.node] ?? []).length >= Math.ceil((expected.length || members.length) / 2));
+    for (const m of minority.length ? minority : partitioned.length ? [undefined] : []) {
+      const all = Object.fromEntries(partitioned.map((p) => [p.node.name, p.detail?.partitions[p.detail.node] ?? []]));
       this.add({
         code: 'RABBITMQ_PARTITION',
         severity: 'WARNING',
         component: 'rabbitmq',
-        nodeName: null,
+        nodeName: m?.node.name ?? null,
         subject: null,
-        message: `RabbitMQ is partitioned: ${[...partitions].map(([n, seen]) => `${n} cannot see ${seen.join(', ')}`).join('; ')}.`,
-        owner: 'TRIAD',
-        action: 'restart the nodes of the minority partition so that they rejoin',
-        detail: { partitions: Object.fromEntries(partitions) },
+        message: m
+          ? `RabbitMQ on ${m.node.name} is partitioned from ${(m.detail?.partitions[m.detail.node] ?? []).join(', ')} (minority side).`
+          : `RabbitMQ is partitioned with no minority side: ${Object.entries(all).map(([n, seen]) => `${n} cannot see ${seen.join(', ')}`).join('; ')}.`,
+        owner: m ? 'TRIAD' : 'OPERATOR',
+        action: m ? `rejoin RabbitMQ on ${m.node.name} to the majority` : 'none by Triad: no side has a majority; decide which side to keep',
+        detail: { partitions: all },
       });
     }
     for (const m of running) {

@@ -24,6 +24,10 @@ export class Cluster extends TenantOwnedEntity {
   @Column({ type: 'enum', enum: ClusterHealth, enumName: 'cluster_health', default: ClusterHealth.UNKNOWN })
   health!: ClusterHealth;
 
+  /** When `health` last changed (written by the health monitor, only on a change). */
+  @Column('timestamptz', { nullable: true })
+  healthChangedAt!: Date | null;
+
   /**
    * AUTOMATIC by default: self-repair is what the cluster is managed for, and the safety rules (not
    * the policy) keep it from making things worse; the reasons are in docs/remediation.md.

@@ -16,6 +16,7 @@ export * from './rollout-step.entity';
 export * from './remediation-run.entity';
 export * from './remediation-step.entity';
 export * from './remediation-attempt.entity';
+export * from './finding.entity';
 
 import { ApiToken } from './api-token.entity';
 import { AuditEvent } from './audit-event.entity';
@@ -24,6 +25,7 @@ import { Cluster } from './cluster.entity';
 import { ClusterRevision } from './cluster-revision.entity';
 import { Command } from './command.entity';
 import { EnrollmentToken } from './enrollment-token.entity';
+import { Finding } from './finding.entity';
 import { Node } from './node.entity';
 import { Outbox } from './outbox.entity';
 import { Rollout } from './rollout.entity';
@@ -33,4 +35,4 @@ import { RemediationRun } from './remediation-run.entity';
 import { RemediationStep } from './remediation-step.entity';
 import { Tenant } from './tenant.entity';
 
-export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent, Rollout, RolloutStep, RemediationRun, RemediationStep, RemediationAttempt];
+export const ENTITIES = [Tenant, ApiToken, Cloud, Cluster, ClusterRevision, Node, EnrollmentToken, Command, Outbox, AuditEvent, Rollout, RolloutStep, RemediationRun, RemediationStep, RemediationAttempt, Finding];
