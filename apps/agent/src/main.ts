@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Agent, AgentFatalError, loadAgentConfig, type AgentConfig } from '@triad/agent-core';
 import type { ComponentDriver } from '@triad/agent-core';
-import { CorosyncDriver, GaleraDriver, HaproxyDriver, PacemakerDriver, RabbitmqDriver } from '@triad/agent-drivers';
+import { CorosyncDriver, GaleraDriver, HaproxyDriver, NodeActions, PacemakerDriver, RabbitmqDriver } from '@triad/agent-drivers';
 import { DEFAULT_HOST_PROFILE } from '@triad/render';
 import { createLogger, type Logger } from '@triad/logging';
 
@@ -12,6 +12,9 @@ import { createLogger, type Logger } from '@triad/logging';
 function buildAgent(config: AgentConfig, logger: Logger): Agent {
   const wanted = new Set(config.components);
   const drivers: ComponentDriver[] = [];
+  let galera: GaleraDriver | undefined;
+  let rabbitmq: RabbitmqDriver | undefined;
+  let pacemaker: PacemakerDriver | undefined;
   // Apply order within a revision: cluster membership first, then the files resources use, then the CIB that runs them.
   if (wanted.has('corosync')) {
     drivers.push(new CorosyncDriver({ nodeName: config.nodeName, configFile: config.corosync.configFile, logger: logger.child({ component: 'corosync' }) }));
@@ -31,18 +34,17 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
   }
   // The agent renders galera/rabbitmq files with the default host profile's paths (nodeHostProfile).
   if (wanted.has('galera')) {
-    drivers.push(
-      new GaleraDriver({
-        mode: config.galera.mode,
-        configFile: DEFAULT_HOST_PROFILE.galera.configPath,
-        clustercheck: config.galera.clustercheck,
-        sstAuth: config.galera.sst && { ...config.galera.sst, authFile: DEFAULT_HOST_PROFILE.galera.sstAuthFile },
-        logger: logger.child({ component: 'galera' }),
-      }),
-    );
+    galera = new GaleraDriver({
+      mode: config.galera.mode,
+      configFile: DEFAULT_HOST_PROFILE.galera.configPath,
+      clustercheck: config.galera.clustercheck,
+      sstAuth: config.galera.sst && { ...config.galera.sst, authFile: DEFAULT_HOST_PROFILE.galera.sstAuthFile },
+      logger: logger.child({ component: 'galera' }),
+    });
+    drivers.push(galera);
   }
   if (wanted.has('rabbitmq')) {
-    const rabbitmq = new RabbitmqDriver({
+    rabbitmq = new RabbitmqDriver({
       mode: config.rabbitmq.mode,
       node: {
         binDir: '/usr/lib/rabbitmq/bin',
@@ -67,16 +69,16 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
     drivers.push(...rabbitmq.drivers());
   }
   if (wanted.has('pacemaker')) {
-    drivers.push(
-      new PacemakerDriver({
-        nodeName: config.nodeName,
-        workDir: config.pacemaker.workDir,
-        cibFile: config.pacemaker.cibFile,
-        logger: logger.child({ component: 'pacemaker' }),
-      }),
-    );
+    pacemaker = new PacemakerDriver({
+      nodeName: config.nodeName,
+      workDir: config.pacemaker.workDir,
+      cibFile: config.pacemaker.cibFile,
+      logger: logger.child({ component: 'pacemaker' }),
+    });
+    drivers.push(pacemaker);
   }
-  return new Agent(config, drivers, logger);
+  // run_action: the repair operations remediation asks for, through the same drivers.
+  return new Agent(config, drivers, logger, new NodeActions({ galera, rabbitmq, pacemaker }));
 }
 
 /** Stops within `timeoutMs`, or says that it could not. */

@@ -16,3 +16,4 @@ export * from './corosync/corosync.driver';
 export * from './rabbitmq/rabbitmq.driver';
 export * from './rabbitmq/rabbitmq-node';
 export * from './rabbitmq/rabbitmq-files';
+export * from './actions/node-actions';

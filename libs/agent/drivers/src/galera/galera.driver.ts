@@ -79,6 +79,16 @@ export class GaleraDriver implements ComponentDriver {
     this.clustercheck = opts.clustercheck && new ClustercheckServer({ ...opts.clustercheck, localState: () => this.localState(), logger: opts.logger });
   }
 
+  /** managed: the agent starts mariadbd; pacemaker: ocf:heartbeat:galera does. */
+  get mode(): GaleraDriverOptions['mode'] {
+    return this.opts.mode;
+  }
+
+  /** The live galera.cnf. */
+  get configFile(): string {
+    return this.opts.configFile;
+  }
+
   /** Serves clustercheck. mariadbd is not started here: the database outlives the agent, and a stopped node starts through bootstrap()/join(). */
   async start(): Promise<void> {
     await this.installSstAuth();

@@ -23,6 +23,8 @@ export const CLUSTER_TOOLS = {
   crmVerify: '/usr/sbin/crm_verify',
   crmSimulate: '/usr/sbin/crm_simulate',
   crmMon: '/usr/sbin/crm_mon',
+  crmResource: '/usr/sbin/crm_resource',
+  crmAttribute: '/usr/sbin/crm_attribute',
   corosync: '/usr/sbin/corosync',
   corosyncCfgtool: '/usr/sbin/corosync-cfgtool',
   corosyncQuorumtool: '/usr/sbin/corosync-quorumtool',

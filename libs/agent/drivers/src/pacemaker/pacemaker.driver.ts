@@ -186,6 +186,36 @@ export class PacemakerDriver implements ComponentDriver {
     return parseCrmMon(r.stdout);
   }
 
+  // --- operations remediation uses (run_action); resource ids are checked by the protocol schema ---
+
+  /**
+   * `crm_resource --cleanup --resource <id>`: forgets the resource's failed operations and fail
+   * counts on every node, so Pacemaker places it again. Resolves with crm_resource's own words.
+   */
+  async cleanup(resource: string): Promise<string> {
+    return this.tool(CLUSTER_TOOLS.crmResource, ['--cleanup', '--resource', resource], `crm_resource --cleanup --resource ${resource}`);
+  }
+
+  /** Sets the resource's `is-managed` meta attribute: false takes it out of Pacemaker's hands (it neither starts nor stops it). */
+  async setManaged(resource: string, managed: boolean): Promise<string> {
+    return this.tool(
+      CLUSTER_TOOLS.crmResource,
+      ['--resource', resource, '--meta', '--set-parameter', 'is-managed', '--parameter-value', String(managed)],
+      `crm_resource --resource ${resource} --meta --set-parameter is-managed --parameter-value ${managed}`,
+    );
+  }
+
+  /** The cluster property `maintenance-mode`: while true Pacemaker manages no resource (it only monitors). */
+  async setMaintenance(on: boolean): Promise<string> {
+    return this.tool(CLUSTER_TOOLS.crmAttribute, ['--type', 'crm_config', '--name', 'maintenance-mode', '--update', String(on)], `crm_attribute --type crm_config --name maintenance-mode --update ${on}`);
+  }
+
+  private async tool(bin: string, args: string[], what: string): Promise<string> {
+    const r = await this.run(bin, args, { timeoutMs: TOOL_TIMEOUT_MS, env: this.env });
+    if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${toolOutput(r)}`);
+    return toolOutput(r) || `${what}: done`;
+  }
+
   private async queryCib(step: 'stage' | 'swap' | 'rollback'): Promise<XmlElement> {
     const r = await this.run(CLUSTER_TOOLS.cibadmin, ['--query'], { timeoutMs: TOOL_TIMEOUT_MS, env: this.env });
     if (r.code !== 0) throw new DriverError(step, `cannot read the live CIB (cibadmin --query exited ${r.code}): ${toolOutput(r)}`);

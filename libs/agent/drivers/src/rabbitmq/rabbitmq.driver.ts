@@ -113,6 +113,16 @@ export class RabbitmqDriver implements ComponentDriver {
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 120_000;
   }
 
+  /** managed: the agent restarts the node; pacemaker: ocf:heartbeat:rabbitmq-cluster runs it. */
+  get mode(): RabbitmqDriverOptions['mode'] {
+    return this.opts.mode;
+  }
+
+  /** The live rabbitmq.conf. */
+  get configFile(): string {
+    return this.opts.configFile;
+  }
+
   /** In the order the agent must apply them: the companions first, rabbitmq.conf (which restarts) last. */
   drivers(): ComponentDriver[] {
     return [this.envConf, this.definitions, this];
