@@ -7,6 +7,7 @@ import { ClustersModule } from '@triad/clusters';
 import { CommandsModule } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { FleetModule } from '@triad/fleet';
+import { RemediationApiModule, loadRemediationConfig } from '@triad/remediation';
 import { RolloutApiModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import { ErrorKind, GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
 import type { Logger } from '@triad/logging';
@@ -98,6 +99,7 @@ export class ApiModule {
         commands,
         FleetModule.forApi({ imports: [commands] }),
         RolloutApiModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
+        RemediationApiModule.forRoot({ imports: [commands], config: loadRemediationConfig() }),
       ],
       controllers: [HealthController],
       providers: [MetricsRegistry, { provide: APP_FILTER, useClass: GraphqlExceptionFilter }],

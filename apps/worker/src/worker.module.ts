@@ -13,6 +13,7 @@ import {
 } from '@triad/commands';
 import { DatabaseModule, OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED } from '@triad/db';
 import { LivenessModule } from '@triad/fleet';
+import { RemediationWorkerModule, loadRemediationConfig } from '@triad/remediation';
 import { RolloutProcessor, RolloutWorkerModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import type { Logger } from '@triad/logging';
 import { SERVER_CONFIG, ServerConfigModule, type ServerConfig } from '@triad/server-core';
@@ -36,7 +37,7 @@ function redisOptions(url: string) {
 
 /**
  * The worker process: outbox relay (commands to NATS, revisions to the reconciler), BullMQ jobs
- * (reconcile sweep, command expiry) and fleet's liveness sweeper. No HTTP.
+ * (reconcile sweep, command expiry, rollouts, remediation) and fleet's liveness sweeper. No HTTP.
  */
 @Module({})
 export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -65,6 +66,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         BullModule.registerQueue({ name: COMMAND_JOBS_QUEUE }),
         LivenessModule.forWorker(),
         RolloutWorkerModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
+        RemediationWorkerModule.forRoot({ imports: [commands], config: loadRemediationConfig() }),
       ],
       providers: [
         CommandJobsProcessor,

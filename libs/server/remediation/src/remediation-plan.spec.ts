@@ -87,8 +87,9 @@ describe('planRemediation', () => {
         'galera.report_position@controller-2',
         'galera.report_position@controller-3',
         'galera.elect@*',
+        'pacemaker.set_managed@controller-1',
       ]);
-      expect(run(d).steps.at(-1)?.args).toEqual({ members: ['controller-1', 'controller-2', 'controller-3'], galeraResource: 'galera-clone' });
+      expect(run(d).steps.at(-2)?.args).toEqual({ members: ['controller-1', 'controller-2', 'controller-3'] });
     });
 
     it('restarts a RabbitMQ node that is down and rejoins one in a minority partition', () => {
@@ -290,15 +291,14 @@ describe('electBootstrapNode', () => {
     expect(electBootstrapNode(members, new Map([['controller-1', { ...pos(10), running: true }]]), false).kind).toBe('not-needed');
   });
 
-  it('after the election: bootstrap, then the others one at a time, then Pacemaker gets galera back', () => {
-    expect(stepsAfterElection('controller-2', true, members, 'galera-clone').map((s) => `${s.action}@${s.nodeName}`)).toEqual([
+  it('after the election: bootstrap, then the others one at a time', () => {
+    expect(stepsAfterElection('controller-2', true, members).map((s) => `${s.action}@${s.nodeName}`)).toEqual([
       'galera.bootstrap@controller-2',
       'wait.galera_synced@controller-2',
       'galera.join@controller-1',
       'wait.galera_synced@controller-1',
       'galera.join@controller-3',
       'wait.galera_synced@controller-3',
-      'pacemaker.set_managed@controller-2',
     ]);
   });
 });

@@ -193,10 +193,10 @@ function playbookSteps(playbook: PlaybookName, f: FindingView, input: PlannerInp
       if (!first) return { skip: 'no member is reachable' };
       const steps: PlannedStep[] = [
         ...reporters.map((name): PlannedStep => ({ nodeName: name, action: 'galera.report_position', args: {} })),
-        // Appends bootstrap, joins and (if unmanaged here) the give-back once the positions are in.
-        { nodeName: null, action: 'galera.elect', args: { members, galeraResource: input.galeraResource } },
+        // Inserts the bootstrap and the joins (before the give-back) once the positions are in.
+        { nodeName: null, action: 'galera.elect', args: { members } },
       ];
-      return { steps: input.galeraResource ? [{ nodeName: first, action: 'pacemaker.set_managed', args: { resource: input.galeraResource, managed: false } }, ...steps] : steps };
+      return { steps: input.galeraResource ? withUnmanaged(input.galeraResource, first, steps) : steps };
     }
     case 'rabbitmq.recover':
       if (!node) return { skip: 'no node named (the minority side of a partition is not known)' };
@@ -227,7 +227,7 @@ function withUnmanaged(resource: string, node: string, work: PlannedStep[]): Pla
 }
 
 /** A give-back step runs even after an earlier step failed: Triad never leaves a resource unmanaged. */
-export function isGiveBack(step: Pick<PlannedStep, 'action' | 'args'>): boolean {
+export function isGiveBack(step: { action: string; args: Record<string, unknown> }): boolean {
   return step.action === 'pacemaker.set_managed' && step.args['managed'] === true;
 }
 
@@ -379,8 +379,8 @@ export function electBootstrapNode(members: readonly string[], reports: Readonly
   };
 }
 
-/** The steps after a won election: bootstrap, then the others one at a time, then the give-back. */
-export function stepsAfterElection(winner: string, force: boolean, members: readonly string[], galeraResource: string | null): PlannedStep[] {
+/** The steps after a won election: bootstrap, then the others one at a time. */
+export function stepsAfterElection(winner: string, force: boolean, members: readonly string[]): PlannedStep[] {
   const steps: PlannedStep[] = [
     { nodeName: winner, action: 'galera.bootstrap', args: force ? { force: true } : {} },
     { nodeName: winner, action: 'wait.galera_synced', args: {} },
@@ -388,7 +388,6 @@ export function stepsAfterElection(winner: string, force: boolean, members: read
   for (const m of members.filter((x) => x !== winner)) {
     steps.push({ nodeName: m, action: 'galera.join', args: {} }, { nodeName: m, action: 'wait.galera_synced', args: {} });
   }
-  if (galeraResource) steps.push({ nodeName: winner, action: 'pacemaker.set_managed', args: { resource: galeraResource, managed: true } });
   return steps;
 }
 
