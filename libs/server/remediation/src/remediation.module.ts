@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type ModuleMetadata, type OnApplicationBootstrap } from '@nestjs/common';
-import { Reconciler } from '@triad/commands';
+import { NodeActionService, Reconciler } from '@triad/commands';
 import { createLogger, type Logger } from '@triad/logging';
 import { SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
 import { DataSource } from 'typeorm';
@@ -11,35 +11,19 @@ import { REMEDIATION_RESOLVERS } from './remediation.resolver';
 import { RemediationService } from './remediation.service';
 import type { NodeActions } from './upstream';
 
-/** The NodeActions the runner calls (contract B's NodeActionService once it is on main). */
-export const REMEDIATION_NODE_ACTIONS = Symbol.for('triad.RemediationNodeActions');
-
-/**
- * Until ACTIONS' NodeActionService is provided: every node action is REFUSED with a message saying
- * so, which fails the step and stops the run (never a silent success).
- */
-export const NODE_ACTIONS_UNAVAILABLE: NodeActions = {
-  run: async () => ({ commandId: '', status: 'REFUSED', message: 'node actions (run_action) are not available in this control plane build', durationMs: 0 }),
-};
-
 export interface RemediationModuleOptions {
-  /** A module providing `Reconciler` (the CommandsModule instance of the app). */
+  /** A module providing `Reconciler` and `NodeActionService` (the CommandsModule instance of the app). */
   imports: NonNullable<ModuleMetadata['imports']>;
   config: RemediationConfig;
-  /** Provider of the node actions; default NODE_ACTIONS_UNAVAILABLE. */
-  nodeActions?: { inject: unknown[]; useFactory: (...args: never[]) => NodeActions };
 }
 
 function commonProviders(options: RemediationModuleOptions) {
   return [
     { provide: REMEDIATION_CONFIG, useValue: options.config },
     { provide: REMEDIATION_LOGGER, inject: [SERVER_CONFIG], useFactory: (c: ServerConfig) => createLogger('remediation', { level: c.LOG_LEVEL }) },
-    options.nodeActions
-      ? { provide: REMEDIATION_NODE_ACTIONS, inject: options.nodeActions.inject as never[], useFactory: options.nodeActions.useFactory }
-      : { provide: REMEDIATION_NODE_ACTIONS, useValue: NODE_ACTIONS_UNAVAILABLE },
     {
       provide: RemediationService,
-      inject: [DataSource, REMEDIATION_NODE_ACTIONS, Reconciler, REMEDIATION_LOGGER],
+      inject: [DataSource, NodeActionService, Reconciler, REMEDIATION_LOGGER],
       useFactory: (ds: DataSource, actions: NodeActions, reconciler: Reconciler, logger: Logger) => new RemediationService(ds, databaseFindings(), actions, reconciler, options.config, logger),
     },
   ];

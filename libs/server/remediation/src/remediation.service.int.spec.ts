@@ -1,4 +1,4 @@
-import { ClusterFixture, Reconciler, testSigner } from '@triad/commands';
+import { ClusterFixture, NodeActionService, Reconciler, testSigner } from '@triad/commands';
 import {
   AuditEvent,
   Cluster,
@@ -11,14 +11,14 @@ import {
   RemediationStep,
   RemediationStepStatus,
   AuditActorType,
+  Finding,
   createDataSource,
 } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { createTestDatabase, labClusterSpec, labLoopbackAddresses, type TestDatabase } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { remediationConfigSchema } from './config';
-import type { FindingSource } from './finding-source';
-import { NODE_ACTIONS_UNAVAILABLE } from './remediation.module';
+import { databaseFindings } from './finding-source';
 import { RemediationService } from './remediation.service';
 import type { FindingView } from './upstream';
 
@@ -30,9 +30,16 @@ describe(RemediationService.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
   let service: RemediationService;
-  // Contract A's findings table belongs to HEALTH; until it lands these tests hold each cluster's open findings here.
-  const open = new Map<string, FindingView[]>();
-  const findings: FindingSource = async (_trx, _tenantId, clusterId) => open.get(clusterId) ?? [];
+  /** Open findings as @triad/health writes them (contract A). */
+  const open = {
+    async set(clusterId: string, views: FindingView[]): Promise<void> {
+      const cluster = await ds.getRepository(Cluster).findOneByOrFail({ id: clusterId });
+      await ds.getRepository(Finding).delete({ clusterId });
+      for (const v of views) {
+        await ds.getRepository(Finding).save({ tenantId: cluster.tenantId, clusterId, component: 'pacemaker', message: v.code, action: 'Triad restarts it', lastSeenAt: new Date(), ...v });
+      }
+    },
+  };
   const logger = createLogger('test', { level: 'silent' });
 
   const stackDown = (nodeName: string): FindingView => ({
@@ -49,8 +56,10 @@ describe(RemediationService.name, () => {
   beforeAll(async () => {
     db = await createTestDatabase('remediation');
     ds = await createDataSource(db.url).initialize();
-    const config = remediationConfigSchema.parse({ REMEDIATION_POLL_INTERVAL_MS: '50', REMEDIATION_WAIT_TIMEOUT_MS: '500' });
-    service = new RemediationService(ds, findings, NODE_ACTIONS_UNAVAILABLE, new Reconciler(ds, testSigner(), { commandTtlMs: 60_000 }, logger), config, logger);
+    // No agent answers here: a node action ends EXPIRED after its timeout.
+    const config = remediationConfigSchema.parse({ REMEDIATION_POLL_INTERVAL_MS: '50', REMEDIATION_WAIT_TIMEOUT_MS: '500', REMEDIATION_ACTION_TIMEOUT_MS: '1000' });
+    const reconciler = new Reconciler(ds, testSigner(), { commandTtlMs: 60_000 }, logger);
+    service = new RemediationService(ds, databaseFindings(), new NodeActionService(ds, reconciler, logger), reconciler, config, logger);
   });
 
   afterAll(async () => {
@@ -71,7 +80,7 @@ describe(RemediationService.name, () => {
 
   it('plans a run with its steps for a finding Triad owns, and only one per cluster', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(true);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(true);
     const [run, ...more] = await runs(f);
@@ -83,12 +92,13 @@ describe(RemediationService.name, () => {
 
   it('a failed step stops the run (FAILED, the rest skipped), counts the attempt and backs off', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-1')]);
+    await open.set(f.clusterId, [stackDown('controller-1')]);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     while (await service.advance(f.tenantId, f.clusterId));
     const [run] = await runs(f);
     expect(run?.status).toBe(RemediationRunStatus.FAILED);
-    expect(run?.reason).toContain('cluster_stack.start on controller-1) failed');
+    expect(run?.reason).toContain('cluster_stack.start on controller-1) failed: no outcome within 1000 ms (the agent never received it)');
+    expect((await steps(run?.id as string))[0]).toMatchObject({ commandId: expect.any(String), result: expect.objectContaining({ status: 'EXPIRED' }) });
     expect((await steps(run?.id as string)).map((s) => s.status)).toEqual([RemediationStepStatus.FAILED, RemediationStepStatus.SKIPPED, RemediationStepStatus.SKIPPED]);
     const attempt = await ds.getRepository(RemediationAttempt).findOneByOrFail({ clusterId: f.clusterId });
     expect(attempt.count).toBe(1);
@@ -100,7 +110,7 @@ describe(RemediationService.name, () => {
 
   it('escalates once the attempts are used up and never loops', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-3')]);
+    await open.set(f.clusterId, [stackDown('controller-3')]);
     await ds.getRepository(RemediationAttempt).insert({ tenantId: f.tenantId, clusterId: f.clusterId, findingKey: 'CLUSTER_STACK_DOWN:controller-3:', count: 3, windowStartedAt: new Date(), nextAttemptAt: new Date(0) });
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
@@ -111,7 +121,7 @@ describe(RemediationService.name, () => {
 
   it('with policy APPROVAL a run waits; approval queues it, rejection ends it', async () => {
     const f = await cluster(RemediationPolicy.APPROVAL);
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
     const [run] = await runs(f);
     expect(run).toMatchObject({ status: RemediationRunStatus.AWAITING_APPROVAL, awaiting: 'RUN' });
@@ -122,7 +132,7 @@ describe(RemediationService.name, () => {
     await expect(service.approve(f.tenantId, run?.id as string, operator)).rejects.toMatchObject({ code: 'NOT_AWAITING_APPROVAL' });
 
     const g = await cluster(RemediationPolicy.APPROVAL);
-    open.set(g.clusterId, [stackDown('controller-1')]);
+    await open.set(g.clusterId, [stackDown('controller-1')]);
     await service.evaluateCluster(g.tenantId, g.clusterId, null);
     const [waiting] = await runs(g);
     await expect(service.reject(g.tenantId, waiting?.id as string, '   ', operator)).rejects.toMatchObject({ details: { field: 'reason' } });
@@ -134,7 +144,7 @@ describe(RemediationService.name, () => {
 
   it('maintenance cancels a run not started yet and plans nothing until it is off', async () => {
     const f = await cluster(RemediationPolicy.APPROVAL);
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     await expect(service.setMaintenance(f.tenantId, f.clusterId, true, '', operator)).rejects.toMatchObject({ details: { field: 'reason' } });
     const c = await service.setMaintenance(f.tenantId, f.clusterId, true, 'replacing controller-2 disks', operator);
@@ -151,7 +161,7 @@ describe(RemediationService.name, () => {
 
   it('a frozen tenant gets no run', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, '3 of 3 nodes unreachable')).toBe(false);
     expect(await runs(f)).toHaveLength(0);
   });
@@ -174,7 +184,7 @@ describe(RemediationService.name, () => {
 
   it('a step a dead worker left RUNNING is not repeated: it fails and the run stops', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     const [run] = await runs(f);
     await ds.getRepository(RemediationRun).update({ id: run?.id }, { status: RemediationRunStatus.RUNNING, startedAt: new Date() });
@@ -188,7 +198,7 @@ describe(RemediationService.name, () => {
 
   it('never acts on a node that became UNREACHABLE after the run was planned', async () => {
     const f = await cluster();
-    open.set(f.clusterId, [stackDown('controller-2')]);
+    await open.set(f.clusterId, [stackDown('controller-2')]);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     await ds.getRepository(Node).update({ clusterId: f.clusterId, name: 'controller-2' }, { status: NodeStatus.UNREACHABLE });
     while (await service.advance(f.tenantId, f.clusterId));
