@@ -8,6 +8,7 @@ import { CommandsModule } from '@triad/commands';
 import { DatabaseModule } from '@triad/db';
 import { FleetModule } from '@triad/fleet';
 import { RemediationApiModule, loadRemediationConfig } from '@triad/remediation';
+import { HealthApiModule } from '@triad/health';
 import { RolloutApiModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import { ErrorKind, GraphqlExceptionFilter, ServerConfigModule, type ServerConfig } from '@triad/server-core';
 import type { Logger } from '@triad/logging';
@@ -100,6 +101,7 @@ export class ApiModule {
         FleetModule.forApi({ imports: [commands] }),
         RolloutApiModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
         RemediationApiModule.forRoot({ imports: [commands], config: loadRemediationConfig() }),
+        HealthApiModule.forRoot(),
       ],
       controllers: [HealthController],
       providers: [MetricsRegistry, { provide: APP_FILTER, useClass: GraphqlExceptionFilter }],

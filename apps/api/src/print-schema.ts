@@ -5,11 +5,12 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { AUTH_RESOLVERS } from '@triad/auth';
 import { CLUSTER_RESOLVERS } from '@triad/clusters';
+import { HEALTH_RESOLVERS } from '@triad/health';
 import { REMEDIATION_RESOLVERS } from '@triad/remediation';
 import { ROLLOUT_RESOLVERS } from '@triad/rollout';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 
-export const API_RESOLVERS = [...AUTH_RESOLVERS, ...CLUSTER_RESOLVERS, ...ROLLOUT_RESOLVERS, ...REMEDIATION_RESOLVERS];
+export const API_RESOLVERS = [...AUTH_RESOLVERS, ...CLUSTER_RESOLVERS, ...ROLLOUT_RESOLVERS, ...REMEDIATION_RESOLVERS, ...HEALTH_RESOLVERS];
 
 export async function buildSchemaSdl(): Promise<string> {
   const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });

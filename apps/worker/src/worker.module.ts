@@ -14,6 +14,7 @@ import {
 import { DatabaseModule, OUTBOX_COMMAND_PUBLISH, OUTBOX_REVISION_CREATED } from '@triad/db';
 import { LivenessModule } from '@triad/fleet';
 import { RemediationWorkerModule, loadRemediationConfig } from '@triad/remediation';
+import { HealthWorkerModule, loadHealthConfig } from '@triad/health';
 import { RolloutProcessor, RolloutWorkerModule, loadRolloutConfig, rolloutNodeSelection } from '@triad/rollout';
 import type { Logger } from '@triad/logging';
 import { SERVER_CONFIG, ServerConfigModule, type ServerConfig } from '@triad/server-core';
@@ -65,6 +66,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         BullModule.forRoot({ connection: redisOptions(config.REDIS_URL), prefix: `${config.REDIS_PREFIX}bull` }),
         BullModule.registerQueue({ name: COMMAND_JOBS_QUEUE }),
         LivenessModule.forWorker(),
+        HealthWorkerModule.forRoot(loadHealthConfig()),
         RolloutWorkerModule.forRoot({ imports: [commands], config: loadRolloutConfig() }),
         RemediationWorkerModule.forRoot({ imports: [commands], config: loadRemediationConfig() }),
       ],

@@ -24,7 +24,8 @@ export class ClusterType {
   @Field(() => ID) cloudId!: string;
   @Field() name!: string;
   @Field(() => Int, { description: 'Number of the desired revision; 0 before the first spec.' }) currentRevision!: number;
-  @Field(() => ClusterHealth) health!: ClusterHealth;
+  @Field(() => ClusterHealth, { description: 'Rollup of the open findings (docs/health.md); UNKNOWN before a revision or any heartbeat.' }) health!: ClusterHealth;
+  @Field(() => Date, { nullable: true, description: 'When health last changed.' }) healthChangedAt!: Date | null;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
 }

@@ -5,3 +5,4 @@ export * from './graphql-exception.filter';
 export * from './graphql/json.scalar';
 export * from './graphql/connection';
 export * from './shutdown';
+export * from './tenant-events';

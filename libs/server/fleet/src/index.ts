@@ -5,3 +5,4 @@ export * from './fleet.module';
 export * from './liveness.sweeper';
 export * from './node-presence.store';
 export * from './node-state.writer';
+export * from './redis-leader-lock';

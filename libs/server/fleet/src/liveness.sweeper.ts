@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { NodeStatus } from '@triad/db';
 import type { Logger } from '@triad/logging';
 import type { DataSource } from 'typeorm';
 import type { NodePresenceStore, NodeRef } from './node-presence.store';
 import type { NodeStateWriter } from './node-state.writer';
+import { RedisLeaderLock, RepeatingTask } from './redis-leader-lock';
 
 /** A node is SUSPECT after 1.5 heartbeat intervals without one, UNREACHABLE after 3. */
 export function livenessThresholds(heartbeatIntervalMs: number): { suspectAfterMs: number; unreachableAfterMs: number } {
@@ -24,27 +24,19 @@ export interface LivenessSweeperOptions {
 
 const LIVENESS_STATUSES: readonly NodeStatus[] = [NodeStatus.ONLINE, NodeStatus.SUSPECT, NodeStatus.UNREACHABLE];
 
-// Renews the lock only while we still hold it.    KEYS: lock   ARGV: owner, ttl
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 /**
  * Turns missing heartbeats into SUSPECT / UNREACHABLE (Postgres written only on a transition,
  * with an audit event), flushes lastHeartbeatAt in batches, and repairs Redis from Postgres.
  * Runs in the worker; any number of replicas may start it: a Redis lock lets one sweep at a time.
  */
 export class LivenessSweeper {
-  private readonly owner = randomUUID();
-  private readonly lockKey: string;
+  private readonly lock: RedisLeaderLock;
   private readonly suspectAfterMs: number;
   private readonly unreachableAfterMs: number;
   private readonly tickMs: number;
   private readonly flushEveryMs: number;
   private readonly repairEveryMs: number;
-  private readonly lockTtlMs: number;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private leader = false;
+  private readonly loop: RepeatingTask;
   private lastFlush = 0;
   private lastRepair = 0;
   private readonly lastSweepKey: string;
@@ -61,39 +53,27 @@ export class LivenessSweeper {
     options: LivenessSweeperOptions,
     private readonly logger: Logger,
   ) {
-    this.lockKey = `${options.redisPrefix}fleet:sweeper-lock`;
     this.lastSweepKey = `${options.redisPrefix}fleet:sweeper-last`;
     ({ suspectAfterMs: this.suspectAfterMs, unreachableAfterMs: this.unreachableAfterMs } = livenessThresholds(options.heartbeatIntervalMs));
     this.tickMs = options.tickMs ?? 250;
     this.flushEveryMs = options.flushEveryMs ?? 30_000;
     this.repairEveryMs = options.repairEveryMs ?? 10_000;
     // Long enough to survive a slow tick, short enough that another replica takes over quickly.
-    this.lockTtlMs = Math.max(2_000, this.tickMs * 8);
+    this.lock = new RedisLeaderLock(redis, `${options.redisPrefix}fleet:sweeper-lock`, Math.max(2_000, this.tickMs * 8));
+    this.loop = new RepeatingTask(this.tickMs, () => this.tick(), (err) => this.logger.error({ err }, 'liveness sweep failed'));
   }
 
   get isLeader(): boolean {
-    return this.leader;
+    return this.lock.isHeld;
   }
 
   start(): void {
-    if (this.timer) return;
-    const loop = () => {
-      this.running = this.tick()
-        .catch((err: unknown) => this.logger.error({ err }, 'liveness sweep failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(loop, this.tickMs);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    const timer = this.timer;
-    this.timer = undefined;
-    if (timer) clearTimeout(timer);
-    await this.running;
-    if (this.leader) await this.redis.eval(RELEASE, 1, this.lockKey, this.owner);
-    this.leader = false;
+    await this.loop.stop();
+    await this.lock.release();
   }
 
   /** One round: hold the lock, sweep, and flush / repair when due. */
@@ -174,19 +154,15 @@ export class LivenessSweeper {
   }
 
   private async holdLock(now: number): Promise<boolean> {
-    if (this.leader) {
-      this.leader = (await this.redis.eval(RENEW, 1, this.lockKey, this.owner, this.lockTtlMs)) === 1;
-      if (!this.leader) this.logger.warn('lost the liveness sweeper lock');
-      return this.leader;
-    }
-    this.leader = (await this.redis.set(this.lockKey, this.owner, 'PX', this.lockTtlMs, 'NX')) === 'OK';
-    if (this.leader) {
+    const { held, acquired, lost } = await this.lock.hold();
+    if (lost) this.logger.warn('lost the liveness sweeper lock');
+    if (acquired) {
       this.logger.info('liveness sweeper is the leader');
       this.lastRepair = 0; // a new leader first repairs: it may take over after a gap
       const last = Number(await this.redis.get(this.lastSweepKey));
       this.lastSweep = 0;
       if (!last || now - last > this.suspectAfterMs) this.observationGap(now, last ? now - last : undefined);
     }
-    return this.leader;
+    return held;
   }
 }

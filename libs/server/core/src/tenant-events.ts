@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Events that cross processes (the worker changes things, the api serves subscriptions) over Redis
+ * pub/sub, one channel per topic and tenant: a subscriber can only ever listen to its own tenant's
+ * channel. Best effort, like any pub/sub: the rows in Postgres are the record; a subscriber that
+ * missed an event re-reads them.
+ */
+export function tenantChannel(redisPrefix: string, topic: string, tenantId: string): string {
+  return `${redisPrefix}${topic}:${tenantId}`;
+}
+
+export class TenantEventPublisher<E> {
+  constructor(
+    private readonly redis: Redis,
+    private readonly redisPrefix: string,
+    private readonly topic: string,
+  ) {}
+
+  async publish(tenantId: string, events: readonly E[]): Promise<void> {
+    const channel = tenantChannel(this.redisPrefix, this.topic, tenantId);
+    for (const e of events) await this.redis.publish(channel, JSON.stringify(e));
+  }
+}
+
+/**
+ * The api's side: one Redis subscriber connection shared by every subscription of the process
+ * to this topic; `subscribe(tenantId, clusterId)` returns an async iterator of that cluster's
+ * events that ends (and unsubscribes) when the client goes away.
+ */
+export class TenantEventSubscriber<E extends { clusterId: string }> {
+  private readonly listeners = new Map<string, Set<(e: E) => void>>();
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly redisPrefix: string,
+    private readonly topic: string,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      const event = JSON.parse(message) as E;
+      for (const l of set) l(event);
+    });
+  }
+
+  async subscribe(tenantId: string, clusterId: string): Promise<AsyncIterableIterator<E>> {
+    const channel = tenantChannel(this.redisPrefix, this.topic, tenantId);
+    const queue: E[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const listener = (e: E) => {
+      if (e.clusterId !== clusterId) return;
+      queue.push(e);
+      wake?.();
+    };
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await this.subscriber.subscribe(channel);
+    }
+    set.add(listener);
+    const close = async () => {
+      done = true;
+      wake?.();
+      const s = this.listeners.get(channel);
+      s?.delete(listener);
+      if (s && s.size === 0) {
+        this.listeners.delete(channel);
+        await this.subscriber.unsubscribe(channel);
+      }
+    };
+    const iterator: AsyncIterableIterator<E> = {
+      async next() {
+        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+        const value = queue.shift();
+        return value ? { value, done: false } : { value: undefined, done: true };
+      },
+      async return() {
+        await close();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  async close(): Promise<void> {
+    this.subscriber.disconnect();
+  }
+}
