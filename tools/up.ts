@@ -316,6 +316,12 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const cluster = await waitForClusterApplied(gql, clusterId, nodes, 180_000);
   say(`every controller ONLINE with revision ${cluster.currentRevision} applied (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  // Galera/RabbitMQ clones take 1-2 min to form; the open findings say what is still missing.
+  const appliedAt = Date.now();
+  const health = () => gql.ok<{ cluster: { health: string; findings: { code: string; message: string }[] } }>(`query($id: ID!) { cluster(id: $id) { health findings { code message } } }`, { id: clusterId });
+  const healthy = await waitFor('cluster HEALTHY', async () => (await health()).cluster.health === 'HEALTHY', 240_000, 500).then(() => true, () => false);
+  if (healthy) say(`cluster HEALTHY ${((Date.now() - appliedAt) / 1000).toFixed(1)} s after every controller applied the revision`);
+  else say(`cluster not HEALTHY yet; open findings:\n${(await health()).cluster.findings.map((f) => `  ${f.code}: ${f.message}`).join('\n')}`);
 
   const lines = [
     '',
