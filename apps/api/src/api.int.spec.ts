@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bootstrapTenant } from '@triad/auth';
-import { AuditEvent, Cluster, ClusterRevision, Command, EnrollmentToken, Node, NodeStatus, Outbox, hashSecret } from '@triad/db';
+import { AuditEvent, Cluster, ClusterHealth, ClusterRevision, Command, EnrollmentToken, Finding, Node, NodeStatus, Outbox, hashSecret } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import { loadServerConfig } from '@triad/server-core';
 import { GraphQLClient, REPO_ROOT, createTestDatabase, freePort, type TestDatabase } from '@triad/testing';
@@ -335,6 +335,26 @@ describe('api GraphQL', () => {
       const r = await owner.request('{ clouds(first: 2, after: "nonsense") { edges { cursor } } }');
       expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     });
+  });
+
+  it('shows a cluster\'s findings to a viewer (open by default, resolved on request), never to another tenant', async () => {
+    const clusterId = await newCluster(owner, 'with-findings');
+    const cluster = await ds.getRepository(Cluster).findOneByOrFail({ id: clusterId });
+    const base = { tenantId: cluster.tenantId, clusterId, component: 'node', nodeName: 'controller-1', subject: null, severity: 'WARNING', owner: 'NONE', action: 'not remediated', detail: {} };
+    await ds.getRepository(Finding).save([
+      { ...base, key: 'NODE_UNREACHABLE:controller-1:', code: 'NODE_UNREACHABLE', message: 'controller-1 is UNREACHABLE', firstSeenAt: new Date(), lastSeenAt: new Date(), resolvedAt: null },
+      { ...base, key: 'NODE_SUSPECT:controller-1:', code: 'NODE_SUSPECT', message: 'controller-1 missed heartbeats', firstSeenAt: new Date(Date.now() - 60_000), lastSeenAt: new Date(), resolvedAt: new Date() },
+    ]);
+    await ds.getRepository(Cluster).update({ id: clusterId }, { health: ClusterHealth.DEGRADED, healthChangedAt: new Date() });
+    const viewer = await tokenWithRole('VIEWER');
+    const q = 'query($id: ID!) { cluster(id: $id) { health healthChangedAt open: findings { code owner message } all: findings(includeResolved: true) { code resolvedAt } } }';
+    const { cluster: view } = await viewer.ok<{ cluster: { health: string; healthChangedAt: string | null; open: unknown[]; all: { code: string; resolvedAt: string | null }[] } }>(q, { id: clusterId });
+    expect(view.health).toBe('DEGRADED');
+    expect(view.healthChangedAt).not.toBeNull();
+    expect(view.open).toEqual([{ code: 'NODE_UNREACHABLE', owner: 'NONE', message: 'controller-1 is UNREACHABLE' }]);
+    expect(view.all.map((f) => [f.code, f.resolvedAt !== null])).toEqual([['NODE_UNREACHABLE', false], ['NODE_SUSPECT', true]]);
+    const r = await other.request(q, { id: clusterId });
+    expect(r.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('refuses a query nested deeper than the limit', async () => {

@@ -24,6 +24,28 @@ function haproxy(down: string[] = []): ComponentHealth {
   return { component: 'haproxy', state: down.length ? 'COMPONENT_DEGRADED' : 'COMPONENT_OK', summary: '', detailJson: JSON.stringify(detail) };
 }
 
+/** crm_mon as `self` sees the cluster: everyone online, haproxy-clone everywhere, a failed monitor of haproxy on controller-2. */
+function pacemakerWithFailure(self: string): ComponentHealth {
+  const detail = {
+    node: self,
+    dc: 'controller-1',
+    heldVips: self === 'controller-1' ? ['vip-internal'] : [],
+    quorate: true,
+    maintenanceMode: false,
+    stopAllResources: false,
+    stonithEnabled: false,
+    nodes: NAMES.map((name, i) => ({ name, id: String(i + 1), online: true, standby: false, maintenance: false, unclean: false, pending: false, shutdown: false, isDc: i === 0, resourcesRunning: 1 })),
+    resources: [
+      { id: 'vip-internal', agent: 'ocf:heartbeat:IPaddr2', role: 'Started', active: true, managed: true, failed: false, blocked: false, orphaned: false, nodes: ['controller-1'] },
+      ...NAMES.map((n) => ({ id: 'haproxy', parent: 'haproxy-clone', agent: 'ocf:heartbeat:anything', role: 'Started', active: true, managed: true, failed: false, blocked: false, orphaned: false, nodes: [n] })),
+    ],
+    failedActions: [
+      { resource: 'haproxy', operation: 'haproxy_monitor_10000', task: 'monitor', node: 'controller-2', exitCode: 7, exitStatus: 'not running', exitReason: '', intervalMs: 10_000, lastRcChange: 'now', failCount: 1 },
+    ],
+  };
+  return { component: 'pacemaker', state: 'COMPONENT_DEGRADED', summary: 'failed actions', detailJson: JSON.stringify(detail) };
+}
+
 describe(HealthMonitor.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
@@ -94,7 +116,7 @@ describe(HealthMonitor.name, () => {
 
     // Unchanged: nothing written again.
     const outcome = await monitor.evaluate(a.tenantId, a.clusterId);
-    expect(outcome).toMatchObject({ healthChanged: false, opened: [], resolved: [] });
+    expect(outcome).toMatchObject({ healthChanged: false, opened: [], resolved: [], reassigned: [] });
     expect((await clusterRow(a)).healthChangedAt).toEqual(row.healthChangedAt);
     expect(await audits(a, 'cluster.health.changed')).toHaveLength(1);
   });
@@ -163,6 +185,23 @@ describe(HealthMonitor.name, () => {
     expect((await ds.getRepository(Finding).findBy({ clusterId: a.clusterId, key: 'NODE_UNREACHABLE:controller-1:' })).length).toBe(2);
     await setStatus(a, 'controller-1', NodeStatus.ONLINE);
     await monitor.tick();
+  });
+
+  it('a problem Pacemaker can repair is its own during the grace, then Triad\'s (owner rewritten and published)', async () => {
+    const short = new HealthMonitor(redis, ds, presence, new HealthEventPublisher(redis, prefix), { redisPrefix: prefix, intervalMs: 200, pacemakerGraceMs: 500, refreshMs: 30_000 }, logger);
+    await heartbeats(b, (name) => [haproxy(), pacemakerWithFailure(name)]);
+    const first = await short.evaluate(b.tenantId, b.clusterId);
+    expect(first?.opened).toEqual(['RESOURCE_FAILED:controller-2:haproxy']);
+    expect(first?.open[0]).toMatchObject({ owner: 'PACEMAKER', severity: 'WARNING', detail: { resource: 'haproxy', failCount: 1, node: 'controller-2' } });
+    expect(first?.open[0]?.action).toMatch(/^waiting for Pacemaker to recover haproxy \(1 s left\)$/);
+    await new Promise((r) => setTimeout(r, 600));
+    const later = await short.evaluate(b.tenantId, b.clusterId);
+    expect(later?.reassigned).toEqual(['RESOURCE_FAILED:controller-2:haproxy']);
+    const row = await ds.getRepository(Finding).findOneByOrFail({ clusterId: b.clusterId, key: 'RESOURCE_FAILED:controller-2:haproxy' });
+    expect(row.owner).toBe('TRIAD');
+    expect(row.firstSeenAt).toEqual(first?.open[0]?.firstSeenAt);
+    await heartbeats(b, () => [haproxy()]);
+    expect((await short.evaluate(b.tenantId, b.clusterId))?.resolved).toEqual(['RESOURCE_FAILED:controller-2:haproxy']);
   });
 
   it('one replica evaluates at a time (Redis lock); the other takes over when it stops', async () => {

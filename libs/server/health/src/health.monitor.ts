@@ -25,6 +25,8 @@ export interface HealthOutcome {
   healthChangedAt: Date | null;
   opened: string[];
   resolved: string[];
+  /** Open findings whose owner changed (e.g. Pacemaker's grace ran out): remediation's cue. */
+  reassigned: string[];
   open: Finding[];
 }
 
@@ -153,7 +155,7 @@ export class HealthMonitor {
       );
       return this.record(trx, tenantId, cluster, open, evaluation.findings, evaluation.health as ClusterHealth, now);
     });
-    if (outcome && (outcome.healthChanged || outcome.opened.length || outcome.resolved.length)) {
+    if (outcome && (outcome.healthChanged || outcome.opened.length || outcome.resolved.length || outcome.reassigned.length)) {
       const event: ClusterHealthEvent = {
         clusterId,
         health: outcome.health,
@@ -174,12 +176,14 @@ export class HealthMonitor {
     const byKey = new Map(open.map((f) => [f.key, f]));
     const opened: string[] = [];
     const resolved: string[] = [];
+    const reassigned: string[] = [];
     const stillOpen: Finding[] = [];
     for (const d of drafts) {
       const row = byKey.get(d.key);
       if (row) {
         byKey.delete(d.key);
         if (changed(row, d) || now.getTime() - row.lastSeenAt.getTime() >= this.options.refreshMs) {
+          if (row.owner !== d.owner) reassigned.push(d.key);
           const patch = { severity: d.severity, message: d.message, owner: d.owner, action: d.action, nodeId: d.nodeId, detail: d.detail, lastSeenAt: now };
           await findings.update(tenantId, { id: row.id }, patch as QueryDeepPartialEntity<Finding>);
           Object.assign(row, patch);
@@ -217,6 +221,6 @@ export class HealthMonitor {
       log.info({ from: cluster.health, to: health }, `cluster health ${cluster.health} → ${health}`);
     }
     stillOpen.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { health, healthChanged, healthChangedAt: healthChanged ? now : cluster.healthChangedAt, opened, resolved, open: stillOpen };
+    return { health, healthChanged, healthChangedAt: healthChanged ? now : cluster.healthChangedAt, opened, resolved, reassigned, open: stillOpen };
   }
 }
