@@ -1,15 +1,17 @@
 /**
  * Brings up the whole system on this machine and leaves it running: the lab "triad" (three
- * controllers as network namespaces, tools/lab), a private operator-mode nats-server and the api's
- * agent gRPC listening on the lab gateway, the api and the worker, a demo tenant, cloud and
- * cluster, the lab's Corosync/Pacemaker stack (VIPs, HAProxy clone, and by default Galera and
- * RabbitMQ), a Triad agent in every controller enrolled with a token, then applies the demo spec
- * and prints where to look. Idempotent: what already runs is left alone. `tools/down.sh` stops
- * everything it started.
+ * controllers as network namespaces, tools/lab, nothing configured in them), a private
+ * operator-mode nats-server and the api's agent gRPC listening on the lab gateway, the api and the
+ * worker, a demo tenant, cloud and cluster, a Triad agent in every controller enrolled with a
+ * token, then applies the demo spec: the agents' drivers start Corosync/Pacemaker and push the CIB
+ * (VIPs, HAProxy clone, Galera, RabbitMQ). Then it checks what a user would (the keystone VIP from
+ * this host, a SQL write through the Galera VIP read back from every controller's own mariadbd),
+ * prints the times and where to look. Idempotent: what already runs is left alone.
+ * `tools/down.sh` stops everything it started.
  *
  * State lives in `.triad/` at the repository root (gitignored); the lab's in /var/lib/triad-lab/triad.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -17,8 +19,7 @@ import { join } from 'node:path';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
 import { Client } from 'pg';
-import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, operatorSetup, startLabAgents, waitFor, waitForClusterApplied } from '@triad/testing';
-import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles, startClusterStack, type LabResources } from './lab/src/cluster-stack';
+import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, galeraWriteThroughVip, operatorSetup, startLabAgents, waitFor, waitForClusterApplied } from '@triad/testing';
 import { Lab } from './lab/src/lab';
 import { labClusterSpec } from './lab/src/lab-cluster-spec';
 
@@ -207,16 +208,10 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function parseResources(argv: string[]): LabResources {
-  const i = argv.indexOf('--resources');
-  const value = i >= 0 ? argv[i + 1] : 'all';
-  if (!LAB_RESOURCES.includes(value as LabResources)) throw new Error(`--resources must be one of ${LAB_RESOURCES.join(', ')}`);
-  return value as LabResources;
-}
-
 async function main(): Promise<void> {
-  const resources = parseResources(process.argv.slice(2));
-  const withGalera = resources === 'haproxy-vips-galera' || resources === 'all';
+  const tUp = Date.now();
+  const took = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+  const times: [string, string][] = [];
   for (const d of [STATE, RUN, LOGS]) mkdirSync(d, { recursive: true, mode: 0o700 });
   // Agents of an earlier up ran on loopback with the identities the lab's agents take over.
   for (let i = 1; i <= CONTROLLERS; i++) for (const name of [`agent-controller-${i}`, `standin-controller-${i}`]) await stopDaemon(name);
@@ -260,16 +255,7 @@ async function main(): Promise<void> {
   const spec = labClusterSpec(lab, { metadata: { name: 'demo' } });
   const status = await lab.status();
   const running = (node: string, process: string) => status.controllers.find((c) => c.name === node)?.processes.some((p) => p.name === process && p.alive) ?? false;
-  if (!lab.controllers.some((c) => running(c.name, 'corosync'))) {
-    say(`starting Corosync and Pacemaker in every controller (resources: ${resources})`);
-    const started = await startClusterStack(lab, renderLabClusterFiles(lab, spec, resources, { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET }));
-    say(`cluster formed in ${(started.elapsedMs / 1000).toFixed(1)} s (DC ${started.membership.dc})`);
-  } else {
-    say('Corosync/Pacemaker already running in the lab');
-  }
-  // The agents reload the HAProxy clone's haproxy: it must run before they apply anything.
   const vip = (i: number) => `${gateway.replace(/\.254$/, '')}.${i}`;
-  await waitFor('the keystone VIP answering through the HAProxy clone', async () => (await fetch(`http://${vip(10)}:5000/v3`, { signal: AbortSignal.timeout(1_000) })).ok, 120_000, 250);
 
   // Agents: enrolled once with a token; their identity is kept in .triad/agents (not in the lab,
   // which `down` deletes), so a new lab's agents come back as the same nodes.
@@ -300,7 +286,8 @@ async function main(): Promise<void> {
       ).createEnrollmentToken.secret
     : undefined;
   if (toStart.length > 0) {
-    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: LAB_HAPROXY_MASTER_SOCKET }, galera: withGalera, stateDir }, toStart);
+    // Every driver: applying the spec starts Corosync/Pacemaker and pushes the CIB (docs/lab.md).
+    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, stateDir }, toStart);
     say(`started the agent in ${toStart.join(', ')} (logs: ${lab.dir}/controller-N/logs/agent.log)`);
   }
 
@@ -314,14 +301,26 @@ async function main(): Promise<void> {
   }
   const nodes = lab.controllers.map((c) => c.name);
   const t0 = Date.now();
-  const cluster = await waitForClusterApplied(gql, clusterId, nodes, 180_000);
-  say(`every controller ONLINE with revision ${cluster.currentRevision} applied (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  const cluster = await waitForClusterApplied(gql, clusterId, nodes, 240_000);
+  say(`every controller ONLINE with revision ${cluster.currentRevision} applied (${took(t0)})`);
+  times.push(['spec applied → every controller ONLINE at the revision (Corosync/Pacemaker started, CIB pushed)', took(t0)]);
+
+  await waitFor('the keystone VIP answering through the HAProxy clone', async () => (await fetch(`http://${vip(10)}:5000/v3`, { signal: AbortSignal.timeout(1_000) })).ok, 180_000, 250);
+  const keystone = (await (await fetch(`http://${vip(10)}:5000/v3`)).json()) as { node?: string };
+  say(`keystone VIP ${vip(10)}:5000 answers from this host (served by ${keystone.node ?? '?'})`);
+  times.push(['spec applied → keystone VIP answering from the host', took(t0)]);
+  const read = await galeraWriteThroughVip(lab, vip(100));
+  say(`SQL write through the Galera VIP ${vip(100)}:3306 read back on ${read.map((r) => `${r.node} (its own mariadbd)`).join(', ')}`);
+  times.push(['spec applied → SQL write through the Galera VIP readable on every controller', took(t0)]);
   // Galera/RabbitMQ clones take 1-2 min to form; the open findings say what is still missing.
   const appliedAt = Date.now();
   const health = () => gql.ok<{ cluster: { health: string; findings: { code: string; message: string }[] } }>(`query($id: ID!) { cluster(id: $id) { health findings { code message } } }`, { id: clusterId });
   const healthy = await waitFor('cluster HEALTHY', async () => (await health()).cluster.health === 'HEALTHY', 240_000, 500).then(() => true, () => false);
-  if (healthy) say(`cluster HEALTHY ${((Date.now() - appliedAt) / 1000).toFixed(1)} s after every controller applied the revision`);
-  else say(`cluster not HEALTHY yet; open findings:\n${(await health()).cluster.findings.map((f) => `  ${f.code}: ${f.message}`).join('\n')}`);
+  if (healthy) {
+    say(`cluster HEALTHY ${((Date.now() - appliedAt) / 1000).toFixed(1)} s after every controller applied the revision`);
+    times.push(['spec applied → cluster HEALTHY', took(t0)]);
+  } else say(`cluster not HEALTHY yet; open findings:\n${(await health()).cluster.findings.map((f) => `  ${f.code}: ${f.message}`).join('\n')}`);
+  times.push(['up.ts in all', took(tUp)]);
 
   const lines = [
     '',
@@ -331,11 +330,13 @@ async function main(): Promise<void> {
     `  cluster:        demo (${clusterId}), revision ${cluster.currentRevision} applied on ${nodes.join(', ')}`,
     `  lab:            "${LAB_NAME}", controllers ${lab.controllers.map((c) => c.address).join(', ')}, gateway ${gateway}  (tools/lab/lab status)`,
     `  agent gRPC:     ${grpcBind.replace(',', ', ')}     NATS (JWT auth): ${nats.NATS_URL}`,
+    '  times:',
+    ...times.map(([what, t]) => `    ${what}: ${t}`),
     '  VIPs (Pacemaker IPaddr2 → HAProxy clone → stand-in APIs on every controller), from this host:',
     `    curl http://${vip(10)}:5000/v3        # keystone`,
     `    curl http://${vip(11)}:9292/          # glance-api`,
     `    curl http://${vip(12)}:8774/          # nova-api`,
-    `    ${vip(100)}:3306                      # galera${resources === 'all' || resources === 'haproxy-vips-galera' ? ' (Pacemaker galera clone, ~1-2 min to form; HAProxy checks the agents\' clustercheck on :9200)' : ' (not started: --resources ' + resources + ')'}`,
+    `    mysql -h ${vip(100)} -udemo -pdemo demo   # galera (Pacemaker galera clone; HAProxy checks the agents' clustercheck on :9200)`,
     `  Pacemaker:      tools/lab/lab exec 1 -- /usr/sbin/crm_mon -1`,
     `  logs:           ${LOGS}/ and ${lab.dir}/controller-N/logs/`,
     '  stop:           bash tools/down.sh',

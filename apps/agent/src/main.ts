@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Agent, AgentFatalError, loadAgentConfig, type AgentConfig } from '@triad/agent-core';
 import type { ComponentDriver } from '@triad/agent-core';
-import { CorosyncDriver, GaleraDriver, HaproxyDriver, NodeActions, PacemakerDriver, RabbitmqDriver } from '@triad/agent-drivers';
+import { ClusterStack, CorosyncDriver, GaleraDriver, HaproxyDriver, NodeActions, PacemakerDriver, RabbitmqDriver } from '@triad/agent-drivers';
 import { DEFAULT_HOST_PROFILE } from '@triad/render';
 import { createLogger, type Logger } from '@triad/logging';
 
@@ -15,9 +15,15 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
   let galera: GaleraDriver | undefined;
   let rabbitmq: RabbitmqDriver | undefined;
   let pacemaker: PacemakerDriver | undefined;
+  // Corosync + Pacemaker on this node, started the host's way (TRIAD_CLUSTER_STACK_START/STOP).
+  const clusterStack =
+    wanted.has('corosync') || wanted.has('pacemaker')
+      ? new ClusterStack({ startCommands: config.clusterStack.start, stopCommands: config.clusterStack.stop, logger: logger.child({ component: 'cluster-stack' }) })
+      : undefined;
   // Apply order within a revision: cluster membership first, then the files resources use, then the CIB that runs them.
   if (wanted.has('corosync')) {
-    drivers.push(new CorosyncDriver({ nodeName: config.nodeName, configFile: config.corosync.configFile, logger: logger.child({ component: 'corosync' }) }));
+    // Applying corosync.conf starts the stack when it does not run (bring-up, a new node).
+    drivers.push(new CorosyncDriver({ nodeName: config.nodeName, configFile: config.corosync.configFile, stack: clusterStack, logger: logger.child({ component: 'corosync' }) }));
   }
   if (wanted.has('haproxy')) {
     drivers.push(
@@ -27,7 +33,6 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
         configFile: config.haproxy.configFile,
         masterSocket: config.haproxy.masterSocket,
         statsSocket: config.haproxy.statsSocket,
-        maxconn: config.haproxy.maxconn,
         logger: logger.child({ component: 'haproxy' }),
       }),
     );
@@ -78,7 +83,7 @@ function buildAgent(config: AgentConfig, logger: Logger): Agent {
     drivers.push(pacemaker);
   }
   // run_action: the repair operations remediation asks for, through the same drivers.
-  return new Agent(config, drivers, logger, new NodeActions({ galera, rabbitmq, pacemaker }));
+  return new Agent(config, drivers, logger, new NodeActions({ galera, rabbitmq, pacemaker, clusterStack }));
 }
 
 /** Stops within `timeoutMs`, or says that it could not. */

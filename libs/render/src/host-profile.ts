@@ -18,6 +18,17 @@ export interface HostProfile {
     group?: string;
     /** syslog target for `log` in global, e.g. `/dev/log`; undefined logs nothing. */
     logTarget?: string;
+    /**
+     * Master CLI socket of a Pacemaker-run HAProxy (`ocf:heartbeat:anything`): the CIB's haproxy
+     * command line gets `-S <socket>,mode,600`, so an agent in `external` mode can reload it.
+     * Undefined: no master socket (systemd reloads it).
+     */
+    masterSocket?: string;
+    /**
+     * `maxconn` in `global` instead of the rendered 20480, for hosts whose open-file limit cannot
+     * start that (HAProxy needs ~2 descriptors a connection; containers, labs).
+     */
+    maxconn?: number;
   };
   corosync: {
     logFile: string;

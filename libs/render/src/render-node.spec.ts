@@ -167,6 +167,17 @@ describe(renderCib.name, () => {
     expect(cib).toContain('<primitive id="haproxy" class="systemd" type="haproxy">');
   });
 
+  it('starts the Pacemaker-run HAProxy with the profile master socket and caps maxconn when the host profile says so', () => {
+    const spec = example('three-active-passive');
+    const profile: HostProfile = { ...DEFAULT_HOST_PROFILE, haproxy: { ...DEFAULT_HOST_PROFILE.haproxy, masterSocket: '/run/haproxy/master.sock', maxconn: 4096 } };
+    expect(renderCib(spec, 'ctl-a', profile).content).toContain('name="cmdline_options" value="-W -db -S /run/haproxy/master.sock,mode,600 -f /etc/haproxy/haproxy.cfg"');
+    const cfg = renderHaproxyCfg(spec, 'ctl-a', profile).content;
+    expect(cfg).toMatch(/\nglobal\n(?: {2}.*\n)* {2}maxconn 4096\n/);
+    expect(cfg).not.toContain('maxconn 20480');
+    // The default profile renders what the golden files hold.
+    expect(renderHaproxyCfg(spec, 'ctl-a').content).toMatch(/\nglobal\n(?: {2}.*\n)* {2}maxconn 20480\n/);
+  });
+
   it('escapes values through the XML library (defence in depth: validation already refuses these characters)', () => {
     const tricky = example('seed-3-active-active');
     const device = tricky.pacemaker.fencing.devices[0];

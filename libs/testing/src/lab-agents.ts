@@ -13,40 +13,38 @@ export interface AgentLab {
   spawnAgent(node: string, env: Record<string, string>): Promise<{ pid?: number; alive: boolean; logFile: string }>;
 }
 
+/** Every driver: the agents bring the lab's cluster up from nothing and keep it (docs/lab.md). */
+export const LAB_AGENT_COMPONENTS = ['corosync', 'haproxy', 'galera', 'rabbitmq', 'pacemaker'] as const;
+
 export interface LabAgentOptions {
   /** The control plane's gRPC `host:port` as the controllers reach it (the lab gateway). */
   controlPlane: string;
   /** Needed only by an agent without an identity yet. */
   enrollmentToken?: string;
   /**
-   * `external`: Pacemaker runs haproxy (the lab's HAProxy clone) with this master socket; the agent
-   * writes /etc/haproxy/haproxy.cfg and reloads through it. `managed`: the agent runs haproxy itself.
+   * Drivers the agents run (default LAB_AGENT_COMPONENTS). HAProxy is always `external`: the
+   * CIB's HAProxy clone runs it and the agent reloads it through the master socket the lab's host
+   * profile gives it; Galera and RabbitMQ are in `pacemaker` mode (their resource agents run
+   * them, the agent writes their files, serves clustercheck on the controller's address :9200
+   * and installs the Erlang cookie).
    */
-  haproxy: { mode: 'external'; masterSocket: string } | { mode: 'managed' };
-  /**
-   * Also the Galera driver (TRIAD_GALERA_MODE pacemaker: it installs galera.cnf and serves
-   * clustercheck on the controller's address, port 9200, which HAProxy's galera backends check;
-   * Pacemaker keeps running mariadbd). Only with a lab cluster that has the Galera clone.
-   */
-  galera?: boolean;
+  components?: readonly (typeof LAB_AGENT_COMPONENTS)[number][];
   /** State directory per controller (default: the lab's per-controller one). */
   stateDir?: (node: string) => string;
   logLevel?: string;
 }
 
-/** The agent's environment in one controller. */
+/** The agent's environment in one controller (the lab adds what the host is like: `Lab.spawnAgent`). */
 export function labAgentEnv(controller: { name: string; address: string }, opts: LabAgentOptions): Record<string, string> {
-  const node = controller.name;
+  const components = opts.components ?? LAB_AGENT_COMPONENTS;
   return {
-    ...(opts.galera ? { TRIAD_COMPONENTS: 'haproxy,galera', TRIAD_GALERA_MODE: 'pacemaker', TRIAD_GALERA_CLUSTERCHECK_ADDRESS: controller.address } : {}),
     TRIAD_CONTROL_PLANE: opts.controlPlane,
     ...(opts.enrollmentToken ? { TRIAD_ENROLLMENT_TOKEN: opts.enrollmentToken } : {}),
-    ...(opts.stateDir ? { TRIAD_STATE_DIR: opts.stateDir(node) } : {}),
-    TRIAD_HAPROXY_MODE: opts.haproxy.mode,
-    ...(opts.haproxy.mode === 'external'
-      ? { TRIAD_HAPROXY_MASTER_SOCKET: opts.haproxy.masterSocket }
-      : // The rendered maxconn needs more open files than this host allows a process.
-        { TRIAD_HAPROXY_MAXCONN: '4096' }),
+    ...(opts.stateDir ? { TRIAD_STATE_DIR: opts.stateDir(controller.name) } : {}),
+    TRIAD_COMPONENTS: components.join(','),
+    TRIAD_HAPROXY_MODE: 'external',
+    ...(components.includes('galera') ? { TRIAD_GALERA_MODE: 'pacemaker', TRIAD_GALERA_CLUSTERCHECK_ADDRESS: controller.address } : {}),
+    ...(components.includes('rabbitmq') ? { TRIAD_RABBITMQ_MODE: 'pacemaker' } : {}),
     TRIAD_LOG_LEVEL: opts.logLevel ?? 'info',
   };
 }
@@ -59,6 +57,62 @@ export async function startLabAgents(lab: AgentLab, opts: LabAgentOptions, nodes
     const started = await lab.spawnAgent(node, labAgentEnv(controller, opts));
     if (!started.alive) throw new Error(`the agent on ${node} did not start (log ${started.logFile})`);
   }
+}
+
+/** A program's exit code and output (never throws). */
+function runProgram(file: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string }> {
+  return new Promise((done) => {
+    execFile(file, args, { timeout: timeoutMs }, (error, stdout) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }));
+  });
+}
+
+/** What `galeraWriteThroughVip` needs of a lab (a `Lab` or a `LabCli`). */
+export interface SqlLab {
+  readonly gatewayAddress: string;
+  readonly controllers: readonly { readonly name: string }[];
+  exec(node: string, argv: string[]): Promise<{ code: number; stdout: string }>;
+}
+
+/**
+ * A row written from this host through the Galera VIP (HAProxy's galera listener → a backend whose
+ * clustercheck answers) and read back on every controller from its own mariadbd (local socket, as
+ * root). The SQL user `demo`/`demo` for the lab subnet is created on the first controller as in
+ * docs/lab.md (Galera replicates it). Waits for Galera to form (bring-up). Resolves with each
+ * controller's count of that row.
+ */
+export async function galeraWriteThroughVip(lab: SqlLab, galeraVip: string, timeoutMs = 300_000): Promise<{ node: string; rows: number }[]> {
+  const subnet = lab.gatewayAddress.replace(/\.254$/, '');
+  const mysqlIn = (node: string, sql: string) => lab.exec(node, ['/usr/bin/mysql', '-uroot', '-N', '-e', sql]);
+  const setup = [
+    `CREATE USER IF NOT EXISTS 'demo'@'${subnet}.%' IDENTIFIED BY 'demo'`,
+    'CREATE DATABASE IF NOT EXISTS demo',
+    `GRANT ALL ON demo.* TO 'demo'@'${subnet}.%'`,
+    'CREATE TABLE IF NOT EXISTS demo.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(80))',
+  ].join('; ');
+  const [first] = lab.controllers;
+  if (!first) throw new Error('the lab has no controller');
+  await waitFor(`the demo SQL user on ${first.name} (Galera Primary there)`, async () => (await mysqlIn(first.name, setup)).code === 0, timeoutMs, 1_000);
+  const marker = `through the galera VIP ${Date.now()}`;
+  await waitFor(
+    `an INSERT through ${galeraVip}:3306`,
+    async () => (await runProgram('mysql', ['-h', galeraVip, '-P', '3306', '-udemo', '-pdemo', '--connect-timeout=3', '-e', `INSERT INTO demo.t (v) VALUES ('${marker}')`])).code === 0,
+    timeoutMs,
+    1_000,
+  );
+  return Promise.all(
+    lab.controllers.map(async (c) => ({
+      node: c.name,
+      rows: await waitFor(
+        `the row on ${c.name}'s own mariadbd`,
+        async () => {
+          const n = Number((await mysqlIn(c.name, `SELECT COUNT(*) FROM demo.t WHERE v = '${marker}'`)).stdout.trim());
+          return n > 0 && n;
+        },
+        60_000,
+        500,
+      ),
+    })),
+  );
 }
 
 export interface ClusterNodeView {
@@ -94,6 +148,42 @@ export function waitForClusterApplied(gql: GraphQLClient, clusterId: string, nod
     },
     timeoutMs,
     500,
+  );
+}
+
+export interface RolloutStepView {
+  nodeName: string;
+  status: string;
+  reason: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+export interface RolloutView {
+  status: string;
+  toRevision: number;
+  reason: string | null;
+  steps: RolloutStepView[];
+}
+
+/** The cluster's rollout to `revision` (docs/rollouts.md), as GraphQL shows it; undefined before it exists. */
+export async function rolloutTo(gql: GraphQLClient, clusterId: string, revision: number): Promise<RolloutView | undefined> {
+  const d = await gql.ok<{ cluster: { rollouts: { edges: { node: RolloutView }[] } } }>(
+    'query($id: ID!) { cluster(id: $id) { rollouts(first: 10) { edges { node { status toRevision reason steps { nodeName status reason startedAt finishedAt } } } } } }',
+    { id: clusterId },
+  );
+  return d.cluster.rollouts.edges.map((e) => e.node).find((r) => r.toRevision === revision);
+}
+
+/** Waits until the rollout to `revision` has ended (SUCCEEDED, FAILED, ROLLED_BACK or SUPERSEDED). */
+export function waitForRolloutEnd(gql: GraphQLClient, clusterId: string, revision: number, timeoutMs = 120_000): Promise<RolloutView> {
+  return waitFor(
+    `rollout of revision ${revision} finished`,
+    async () => {
+      const r = await rolloutTo(gql, clusterId, revision);
+      return r && ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED'].includes(r.status) ? r : undefined;
+    },
+    timeoutMs,
+    250,
   );
 }
 

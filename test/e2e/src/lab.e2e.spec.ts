@@ -2,15 +2,16 @@ import { execFile } from 'node:child_process';
 import { LabCli, clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
 
 /**
- * Triad on the lab: real agents inside three controllers (network namespaces running Corosync,
- * Pacemaker and the HAProxy clone), reaching the api's gRPC and NATS through the lab gateway. The
+ * Triad on the lab: real agents inside three controllers (network namespaces with nothing
+ * configured), reaching the api's gRPC and NATS through the lab gateway; their drivers bring up
+ * Corosync, Pacemaker (VIPs, the HAProxy clone, Galera, RabbitMQ) from the applied revision. The
  * lab is driven through its CLI (tools/lab/lab). Needs root and the packages of tools/install.sh;
  * the lab is named after this process so that parallel runs do not clean each other's lab.
  */
 jest.setTimeout(300_000);
 
 const HEARTBEAT_MS = 1_000;
-// The lab's HAProxy clone runs with this master socket (`cluster --haproxy-master-socket`).
+// The lab's HAProxy clone runs with this master socket (the lab host profile).
 const MASTER_SOCKET = '/run/haproxy/master.sock';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const timings: Record<string, string> = {};
@@ -53,24 +54,21 @@ describe('Triad agents in the lab controllers', () => {
 
     t0 = Date.now();
     // The control plane listens for agents on the lab gateway only (gRPC and NATS); GraphQL on loopback.
-    const [controlPlane] = await Promise.all([
-      startControlPlane({ grpcHost: lab.gatewayAddress, natsHost: lab.gatewayAddress, heartbeatIntervalMs: HEARTBEAT_MS, logLevel: 'info' }),
-      lab.run(['cluster', '--resources', 'haproxy-vips', '--haproxy-master-socket', MASTER_SOCKET]),
-    ]);
-    cp = controlPlane;
+    cp = await startControlPlane({ grpcHost: lab.gatewayAddress, natsHost: lab.gatewayAddress, heartbeatIntervalMs: HEARTBEAT_MS, logLevel: 'info' });
     owner = cp.client(await cp.bootstrapTenant('lab'));
     const cloud = await owner.ok<{ createCloud: { id: string } }>(`mutation { createCloud(name: "lab") { id } }`);
     clusterId = (await owner.ok<{ createCluster: { id: string } }>(`mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }`, { c: cloud.createCloud.id })).createCluster.id;
     const token = (
       await owner.ok<{ createEnrollmentToken: { secret: string } }>(`mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }`, { c: clusterId })
     ).createEnrollmentToken.secret;
-    // Pacemaker runs haproxy (the lab's clone, with a master socket): the agents reload it.
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token, haproxy: { mode: 'external', masterSocket: MASTER_SOCKET } });
-    // The agents reload the clone's haproxy: it must be running before the first apply.
-    await waitFor('keystone VIP answering through the HAProxy clone', async () => (await get(`http://${subnet}.10:5000/v3`)).status === 200, 90_000, 250);
+    // Every driver: corosync.conf starts the cluster stack, the CIB runs the VIPs and the HAProxy
+    // clone (which the agents then reload through its master socket), Galera and RabbitMQ.
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
     await owner.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, { id: clusterId, spec });
     await waitForClusterApplied(owner, clusterId, names(), 180_000);
-    timings['lab up → every agent ONLINE with revision 1 applied (control plane, Corosync/Pacemaker, enrollment, apply)'] = seconds(Date.now() - t0);
+    timings['lab up → every agent ONLINE with revision 1 applied (control plane, enrollment, Corosync/Pacemaker started, CIB pushed)'] = seconds(Date.now() - t0);
+    await waitFor('keystone VIP answering through the HAProxy clone', async () => (await get(`http://${subnet}.10:5000/v3`).catch(() => ({ status: 0 }))).status === 200, 120_000, 250);
+    timings['lab up → keystone VIP answering (Pacemaker started the VIP and the HAProxy clone)'] = seconds(Date.now() - t0);
   });
 
   afterAll(async () => {
@@ -86,8 +84,8 @@ describe('Triad agents in the lab controllers', () => {
       const n = view.nodes.find((x) => x.name === c.name);
       expect(n).toMatchObject({ status: 'ONLINE', appliedRevision: 1 });
       expect((n?.facts as { addresses?: string[] }).addresses).toContain(c.address);
-      // The agent swapped the lab's first haproxy.cfg for the one Triad rendered and reloaded the
-      // Pacemaker-run master through its socket.
+      // The agent swapped the controller's haproxy.cfg for the one Triad rendered; the Pacemaker-run
+      // master it reloads listens on the socket the rendered CIB gave it.
       expect((await lab.exec(c.name, ['/usr/bin/test', '-f', '/etc/haproxy/haproxy.cfg.previous'])).code).toBe(0);
       const proc = await lab.exec(c.name, ['/bin/sh', '-c', `echo 'show proc' | /usr/bin/socat stdio unix-connect:${MASTER_SOCKET}`]);
       expect(proc.stdout).toMatch(/\bmaster\s+[1-9]/);

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { startControlPlane, startLocalAgent, startTsProcess, waitFor, type ControlPlane, type GraphQLClient, type TriadProcess } from '@triad/testing';
+import { startControlPlane, startLocalAgent, startTsProcess, waitFor, waitForRolloutEnd, type ControlPlane, type GraphQLClient, type TriadProcess } from '@triad/testing';
 
 /**
  * Rollouts with real agents, each with its own real haproxy, and api + worker as processes:
@@ -57,18 +57,6 @@ describe('rollout with real agents and haproxy', () => {
       .map((e) => e.node)
       .sort((a, b) => a.name.localeCompare(b.name));
 
-  type StepView = { nodeName: string; status: string; reason: string | null; startedAt: string | null; finishedAt: string | null };
-  type RolloutView = { status: string; toRevision: number; reason: string | null; steps: StepView[] };
-  const rolloutOf = async (revision: number) =>
-    (
-      await owner.ok<{ cluster: { rollouts: { edges: { node: RolloutView }[] } } }>(
-        'query($id: ID!) { cluster(id: $id) { rollouts(first: 10) { edges { node { status toRevision reason steps { nodeName status reason startedAt finishedAt } } } } } }',
-        { id: clusterId },
-      )
-    ).cluster.rollouts.edges
-      .map((e) => e.node)
-      .find((r) => r.toRevision === revision);
-
   const through = (address: string, port: number) =>
     new Promise<{ service: string; node: string }>((resolve, reject) => {
       const req = httpRequest({ host: address, port, path: '/', timeout: 2000 }, (res) => {
@@ -114,10 +102,7 @@ describe('rollout with real agents and haproxy', () => {
 
     const t0 = Date.now();
     expect(await updateSpec([keystone, glance], 1)).toBe(2);
-    const r = await waitFor('rollout of revision 2 finished', async () => {
-      const x = await rolloutOf(2);
-      return x && ['SUCCEEDED', 'FAILED'].includes(x.status) ? x : undefined;
-    }, 120_000, 250);
+    const r = await waitForRolloutEnd(owner, clusterId, 2);
     const ms = Date.now() - t0;
     process.stdout.write(`lab rollout, 3 nodes (grace ${GRACE_MS} ms, heartbeat ${HEARTBEAT_MS} ms): ${ms} ms, ≈ ${Math.round(ms / 3)} ms per node\n`);
     expect([r.status, r.reason]).toEqual(['SUCCEEDED', null]);
@@ -131,10 +116,7 @@ describe('rollout with real agents and haproxy', () => {
 
   it('rolls the first node back when the new revision fails its health gate there, and sends it to no other node', async () => {
     expect(await updateSpec([keystone, glance, nova], 2)).toBe(3);
-    const r = await waitFor('rollout of revision 3 finished', async () => {
-      const x = await rolloutOf(3);
-      return x && ['SUCCEEDED', 'FAILED'].includes(x.status) ? x : undefined;
-    }, 120_000, 250);
+    const r = await waitForRolloutEnd(owner, clusterId, 3);
     expect(r.status).toBe('FAILED');
     // The galera backend was already DOWN before (no Galera here): only the new problem counts.
     expect(r.reason).toBe('controller-1: health gate timed out after 10000 ms: unhealthy: haproxy COMPONENT_DEGRADED: backend nova-api DOWN');

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles, startClusterStack } from './cluster-stack';
+import { LAB_RESOURCES, renderLabClusterFiles, startClusterStack } from './cluster-stack';
 import { labClusterSpec } from './lab-cluster-spec';
 import { DEFAULT_STATE_ROOT } from './lab-state';
 import { Lab, type LabStatus } from './lab';
@@ -125,15 +125,13 @@ for (const [verb, description] of [
 
 program
   .command('cluster')
-  .description('start Corosync + Pacemaker in every controller from the lab spec, rendered by @triad/render')
+  .description('without Triad agents: start Corosync + Pacemaker in every controller from the lab spec, rendered by @triad/render (with agents, their drivers do this)')
   .option('--resources <set>', `what Pacemaker manages: ${LAB_RESOURCES.join(' | ')}`, 'none')
-  .option('--haproxy-master-socket [path]', `run the HAProxy clone with a master socket, for Triad agents in external mode (default ${LAB_HAPROXY_MASTER_SOCKET})`)
-  .action(async (opts: { resources: string; haproxyMasterSocket?: string | true }) => {
+  .action(async (opts: { resources: string }) => {
     const resources = LAB_RESOURCES.find((r) => r === opts.resources);
     if (!resources) throw new Error(`--resources: one of ${LAB_RESOURCES.join(', ')}`);
     const lab = open();
-    const haproxyMasterSocket = opts.haproxyMasterSocket === true ? LAB_HAPROXY_MASTER_SOCKET : opts.haproxyMasterSocket;
-    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), resources, { haproxyMasterSocket }));
+    const { membership, elapsedMs } = await startClusterStack(lab, renderLabClusterFiles(lab, labClusterSpec(lab), resources));
     console.log(`cluster formed in ${(elapsedMs / 1000).toFixed(1)} s: online ${membership.online.join(', ')}; DC ${membership.dc}`);
   });
 

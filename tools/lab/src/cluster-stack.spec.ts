@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './host-process';
-import { LAB_HAPROXY_MASTER_SOCKET, LAB_RESOURCES, renderLabClusterFiles } from './cluster-stack';
-import { labClusterSpec } from './lab-cluster-spec';
+import { LAB_RESOURCES, renderLabClusterFiles } from './cluster-stack';
+import { LAB_HOST_PROFILE, labClusterSpec } from './lab-cluster-spec';
 
 // What the lab starts from, checked offline by the real tools (crm_verify, haproxy -c).
 const lab = {
@@ -38,7 +38,7 @@ describe(renderLabClusterFiles.name, () => {
     expect(cib('all')).toContain('id="rabbitmq-clone"');
   });
 
-  it('lowers HAProxy\'s global maxconn below the open-files limit and keeps a config HAProxy accepts', async () => {
+  it('renders HAProxy\'s global maxconn below the open-files limit (lab host profile), in a config HAProxy accepts', async () => {
     const cfg = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips')['controller-3']?.['haproxy.cfg'] ?? '';
     expect(cfg).toMatch(/^global\n(?:\s+.*\n)*?\s+maxconn 4096$/m);
     const file = join(dir, 'haproxy.cfg');
@@ -46,9 +46,9 @@ describe(renderLabClusterFiles.name, () => {
     expect((await run('haproxy', ['-c', '-f', file])).code).toBe(0);
   });
 
-  it('for Triad agents, runs the HAProxy clone with a master socket and -n, in a CIB crm_verify accepts', async () => {
-    const xml = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips', { haproxyMasterSocket: LAB_HAPROXY_MASTER_SOCKET })['controller-1']?.['cib.xml'] ?? '';
-    expect(xml).toContain(`value="-W -db -S ${LAB_HAPROXY_MASTER_SOCKET},mode,600 -n 4096 -f /etc/haproxy/haproxy.cfg"`);
+  it('for Triad agents, runs the HAProxy clone with the profile master socket, in a CIB crm_verify accepts', async () => {
+    const xml = renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips')['controller-1']?.['cib.xml'] ?? '';
+    expect(xml).toContain(`value="-W -db -S ${LAB_HOST_PROFILE.haproxy.masterSocket ?? ''},mode,600 -f /etc/haproxy/haproxy.cfg"`);
     const cib = join(dir, 'cib-agents.xml');
     writeFileSync(cib, xml);
     expect((await run('crm_verify', ['--xml-file', cib])).code).toBe(0);

@@ -93,54 +93,15 @@ export function cibWithoutClones(cibXml: string, cloneIds: string[]): string {
   return xml;
 }
 
-/**
- * HAProxy needs about two descriptors per connection and refuses to start when `maxconn` in
- * `global` exceeds what the open-files limit allows (this machine: 20000, while the rendered
- * production value needs ~41000). The lab lowers it; everything else stays as rendered.
- */
-export function haproxyCfgForLab(cfg: string, maxconn = 4096): string {
-  return cfg.replace(/^(global\n(?:[ \t].*\n)*?[ \t]+maxconn )\d+/m, `$1${maxconn}`);
-}
-
-/** The master CLI socket of the lab's Pacemaker-run HAProxy (with `renderLabClusterFiles`' `haproxyMasterSocket`). */
-export const LAB_HAPROXY_MASTER_SOCKET = '/run/haproxy/master.sock';
-
-/**
- * The CIB's haproxy resource (ocf:heartbeat:anything) started with a master CLI socket, so that a
- * Triad agent in `external` mode can reload it (`-S`), and with `-n maxconn` (kept across reloads:
- * the master re-executes itself with the same arguments), because the agent writes the rendered
- * `maxconn`, which this machine's open-file limit cannot start (see haproxyCfgForLab).
- */
-export function cibWithHaproxyMasterSocket(cibXml: string, masterSocket: string, maxconn = 4096): string {
-  return cibXml.replace(/(name="cmdline_options" value=")-W -db /, `$1-W -db -S ${masterSocket},mode,600 -n ${maxconn} `);
-}
-
-export interface LabClusterFilesOptions {
-  /** Run the Pacemaker HAProxy clone with this master socket (see cibWithHaproxyMasterSocket). */
-  haproxyMasterSocket?: string;
-}
-
 /** Each controller's files for `startClusterStack`, rendered by @triad/render from `spec`. */
-export function renderLabClusterFiles(
-  lab: Pick<Lab, 'controllers'>,
-  spec: ClusterSpec,
-  resources: LabResources = 'none',
-  options: LabClusterFilesOptions = {},
-): Record<string, ClusterStackFiles> {
+export function renderLabClusterFiles(lab: Pick<Lab, 'controllers'>, spec: ClusterSpec, resources: LabResources = 'none'): Record<string, ClusterStackFiles> {
   return Object.fromEntries(
     lab.controllers.map((c) => {
       const files = clusterStackFiles(renderNode(spec, c.name, LAB_HOST_PROFILE));
       const cib = files['cib.xml'] ?? '';
       if (resources === 'none') return [c.name, { 'corosync.conf': files['corosync.conf'], 'cib.xml': cibWithoutResources(cib) }];
       const left = { 'haproxy-vips': ['galera-clone', 'rabbitmq-clone'], 'haproxy-vips-galera': ['rabbitmq-clone'], all: [] }[resources];
-      return [
-        c.name,
-        {
-          ...files,
-          'cib.xml': options.haproxyMasterSocket ? cibWithHaproxyMasterSocket(cibWithoutClones(cib, left), options.haproxyMasterSocket) : cibWithoutClones(cib, left),
-          ...(files['haproxy.cfg'] !== undefined ? { 'haproxy.cfg': haproxyCfgForLab(files['haproxy.cfg']) } : {}),
-        },
-      ];
+      return [c.name, { ...files, 'cib.xml': cibWithoutClones(cib, left) }];
     }),
   );
 }

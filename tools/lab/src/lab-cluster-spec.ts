@@ -3,12 +3,15 @@ import { validateClusterSpec, type ClusterSpec, type ClusterSpecInput } from '@t
 import type { Lab } from './lab';
 
 /**
- * The default paths work in a lab controller (the anchor mounts per-node directories over them);
- * only syslog is missing, so HAProxy logs nothing.
+ * The default paths work in a lab controller (the anchor mounts per-node directories over them).
+ * HAProxy: no syslog (it logs nothing); the Pacemaker clone runs it with a master socket, through
+ * which the controller's Triad agent (external mode) reloads it; `maxconn` 4096 because the
+ * rendered 20480 needs ~41000 open files and this machine's limit is 20000. The lab's agents are
+ * configured to render with exactly this profile (`Lab.spawnAgent`).
  */
 export const LAB_HOST_PROFILE: HostProfile = {
   ...DEFAULT_HOST_PROFILE,
-  haproxy: { ...DEFAULT_HOST_PROFILE.haproxy, logTarget: undefined },
+  haproxy: { ...DEFAULT_HOST_PROFILE.haproxy, logTarget: undefined, masterSocket: '/run/haproxy/master.sock', maxconn: 4096 },
 };
 
 /**

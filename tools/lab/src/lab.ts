@@ -5,6 +5,7 @@
  */
 import { spawn as spawnChild } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SERVICE_CATALOGUE } from '@triad/spec';
@@ -31,6 +32,7 @@ import {
   type LabState,
   type SupervisedRecord,
 } from './lab-state';
+import { LAB_HOST_PROFILE } from './lab-cluster-spec';
 import { anchorScript, NODE_MOUNTS } from './node-mounts';
 
 /** Every lab lives in 10.77.0.0/16: lab N uses 10.77.N.0/24 (controllers .1…, gateway .254). */
@@ -38,6 +40,12 @@ export const LAB_NETWORK_PREFIX = '10.77';
 export const REPO_ROOT = resolve(__dirname, '../../..');
 const STANDIN_SCRIPT = join(REPO_ROOT, 'tools/lab/standin-service.ts');
 const TS_ENV = { SWC_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json') };
+/** Starts / stops Corosync and Pacemaker inside a controller: the lab's systemd (run inside it). */
+export const LAB_CLUSTER_STACK_SCRIPT = join(REPO_ROOT, 'tools/lab/cluster-stack.sh');
+/** Written by LAB_CLUSTER_STACK_SCRIPT's start (`systemctl enable`): `start NODE` boots the stack. */
+const LAB_STACK_ENABLED = '/var/lib/corosync/lab-stack-enabled';
+/** The lab's secret store (what a deployment resolves a spec's secret references into), per lab. */
+const ERLANG_COOKIE_SECRET = 'secrets/rabbitmq-erlang-cookie';
 /** Where `spawnAgent` keeps an agent's state inside its controller (a per-node mount, see node-mounts.ts). */
 export const LAB_AGENT_STATE_DIR = '/var/lib/triad-agent';
 
@@ -196,6 +204,9 @@ export class Lab {
     await lab.createNetwork();
 
     writeFileSync(join(dir, 'anchor.sh'), anchorScript());
+    // The spec's `rabbitmq-erlang-cookie` secret reference, resolved for this lab's agents.
+    mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
+    writeFileSync(join(dir, ERLANG_COOKIE_SECRET), randomBytes(20).toString('hex').toUpperCase(), { mode: 0o400 });
     const hosts = ['127.0.0.1 localhost', ...state.controllers.map((c) => `${c.address} ${c.name}`), `${state.gatewayAddress} lab-gateway`];
     for (const c of state.controllers) {
       mkdirSync(join(c.dir, 'logs'), { recursive: true });
@@ -349,14 +360,29 @@ export class Lab {
   /**
    * The Triad agent inside a controller, supervised like any lab process (log
    * `<controller dir>/logs/agent.log`, restarted by `start`). Defaults: node name = the
-   * controller's name, state in LAB_AGENT_STATE_DIR (per controller, kept across stop/start); `env`
-   * adds the rest — TRIAD_CONTROL_PLANE (`<gateway>:<port>`), the enrollment token, HAProxy mode.
+   * controller's name, state in LAB_AGENT_STATE_DIR (per controller, kept across stop/start), and
+   * what this host is like: HAProxy rendered with LAB_HOST_PROFILE's master socket, maxconn and no
+   * syslog (so what the agent renders is what runs), the cluster stack started and stopped by
+   * LAB_CLUSTER_STACK_SCRIPT, the Erlang cookie from the lab's secret store. `env` adds the rest —
+   * TRIAD_CONTROL_PLANE (`<gateway>:<port>`), the enrollment token, components and modes.
    * The env is kept in the lab's state file to restart the agent, token included (the agent ignores
    * it once enrolled).
    */
   spawnAgent(node: string, env: Record<string, string>): Promise<ProcessStatus> {
+    const haproxy = LAB_HOST_PROFILE.haproxy;
     return this.spawn(node, 'agent', [process.execPath, '-r', require.resolve('@swc-node/register'), join(REPO_ROOT, 'apps/agent/src/main.ts')], {
-      env: { ...TS_ENV, TRIAD_NODE_NAME: this.controller(node).name, TRIAD_STATE_DIR: LAB_AGENT_STATE_DIR, ...env },
+      env: {
+        ...TS_ENV,
+        TRIAD_NODE_NAME: this.controller(node).name,
+        TRIAD_STATE_DIR: LAB_AGENT_STATE_DIR,
+        ...(haproxy.masterSocket ? { TRIAD_HAPROXY_MASTER_SOCKET: haproxy.masterSocket } : {}),
+        ...(haproxy.maxconn ? { TRIAD_HAPROXY_MAXCONN: String(haproxy.maxconn) } : {}),
+        TRIAD_HAPROXY_LOG_TARGET: haproxy.logTarget ?? 'none',
+        TRIAD_CLUSTER_STACK_START: JSON.stringify([[LAB_CLUSTER_STACK_SCRIPT, 'start']]),
+        TRIAD_CLUSTER_STACK_STOP: JSON.stringify([[LAB_CLUSTER_STACK_SCRIPT, 'stop']]),
+        TRIAD_RABBITMQ_COOKIE_FILE: join(this.dir, ERLANG_COOKIE_SECRET),
+        ...env,
+      },
       cwd: REPO_ROOT,
     });
   }
@@ -411,6 +437,13 @@ export class Lab {
     await this.startAnchor(c);
     c.stopped = false;
     this.save();
+    // Boot: a controller whose cluster stack a Triad agent configured starts it (systemd's enabled
+    // corosync/pacemaker units on a real one); one run by `startClusterStack` restarts below.
+    const supervisedStack = this.state.processes.some((p) => p.node === c.name && p.name === 'corosync');
+    if (!supervisedStack && existsSync(this.hostPath(c.name, LAB_STACK_ENABLED))) {
+      const r = await this.exec(c.name, [LAB_CLUSTER_STACK_SCRIPT, 'start'], { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new Error(`${c.name}: the cluster stack did not start: ${r.stderr || r.stdout}`);
+    }
     // In the order they were first started: pacemakerd needs corosync, an agent may need both.
     for (const p of this.state.processes.filter((p) => p.node === c.name)) await this.launch(c, p);
   }

@@ -1,4 +1,5 @@
 import { AgentConfigError, loadAgentConfig } from './config';
+import { nodeHostProfile } from './revision-applier';
 
 describe('agent configuration', () => {
   it('fills defaults and puts the managed master socket in the state directory', () => {
@@ -20,6 +21,28 @@ describe('agent configuration', () => {
       galera: { mode: 'pacemaker', clustercheck: { host: '10.41.0.1', port: 9200 } },
       rabbitmq: { mode: 'pacemaker', home: '/var/lib/rabbitmq' },
     });
+  });
+
+  it('starts the cluster stack with systemctl by default, or with the host\'s own argv lists', () => {
+    const base = { TRIAD_CONTROL_PLANE: 'cp.example.net:4001', TRIAD_NODE_NAME: 'controller-1' };
+    expect(loadAgentConfig(base).clusterStack).toEqual({ start: [['systemctl', 'start', 'corosync', 'pacemaker']], stop: [['systemctl', 'stop', 'pacemaker', 'corosync']] });
+    const lab = loadAgentConfig({ ...base, TRIAD_CLUSTER_STACK_START: '[["/opt/stack.sh","start"]]', TRIAD_CLUSTER_STACK_STOP: '[["/opt/stack.sh","stop"]]' });
+    expect(lab.clusterStack).toEqual({ start: [['/opt/stack.sh', 'start']], stop: [['/opt/stack.sh', 'stop']] });
+    expect(() => loadAgentConfig({ ...base, TRIAD_CLUSTER_STACK_START: 'systemctl start corosync' })).toThrow(/TRIAD_CLUSTER_STACK_START: must be a JSON array of argv arrays/);
+    expect(() => loadAgentConfig({ ...base, TRIAD_CLUSTER_STACK_STOP: '[[]]' })).toThrow(/TRIAD_CLUSTER_STACK_STOP/);
+  });
+
+  it('renders with the host profile it runs with: external HAProxy gets its master socket in the CIB, maxconn and syslog from the env', () => {
+    const base = { TRIAD_CONTROL_PLANE: 'cp.example.net:4001', TRIAD_NODE_NAME: 'controller-1' };
+    const external = nodeHostProfile(
+      loadAgentConfig({ ...base, TRIAD_HAPROXY_MODE: 'external', TRIAD_HAPROXY_MASTER_SOCKET: '/run/haproxy/master.sock', TRIAD_HAPROXY_MAXCONN: '4096', TRIAD_HAPROXY_LOG_TARGET: 'none' }).haproxy,
+    ).haproxy;
+    expect(external).toMatchObject({ masterSocket: '/run/haproxy/master.sock', maxconn: 4096, logTarget: undefined, configPath: '/etc/haproxy/haproxy.cfg' });
+    // Managed: the agent's own haproxy, not Pacemaker's, uses the master socket; defaults otherwise.
+    const managed = nodeHostProfile(loadAgentConfig(base).haproxy).haproxy;
+    expect(managed.masterSocket).toBeUndefined();
+    expect(managed.maxconn).toBeUndefined();
+    expect(managed.logTarget).toBe('/dev/log');
   });
 
   it('lists every bad key at once', () => {

@@ -8,6 +8,19 @@ import { z } from 'zod';
  */
 const optionalPath = z.string().min(1).optional();
 
+/** A JSON array of argv arrays: `[["systemctl","start","corosync"]]`. */
+const argvList = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of argv arrays, e.g. [["systemctl","start","corosync"]]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.array(z.string().min(1)).min(1)).min(1, { error: 'name at least one command' }));
+
 /** Components an agent can configure; each has a driver wired in apps/agent/src/main.ts. */
 export const AGENT_COMPONENTS = ['haproxy', 'pacemaker', 'corosync', 'galera', 'rabbitmq'] as const;
 export type AgentComponent = (typeof AGENT_COMPONENTS)[number];
@@ -33,8 +46,16 @@ export const agentConfigSchema = z
     TRIAD_HAPROXY_MASTER_SOCKET: optionalPath,
     TRIAD_HAPROXY_STATS_SOCKET: z.string().min(1).default('/run/haproxy/admin.sock'),
     TRIAD_HAPROXY_BIND_ADDRESS: z.string().min(1).optional(),
-    /** Managed mode only: passed as `haproxy -n` when the host's open-file limit is too low for the rendered maxconn. */
+    /** Rendered as haproxy.cfg's global `maxconn` when the host's open-file limit cannot start the default 20480. */
     TRIAD_HAPROXY_MAXCONN: z.coerce.number().int().positive().optional(),
+    /** syslog target of haproxy.cfg's `log` line; `none` logs nothing (hosts without syslog, labs). */
+    TRIAD_HAPROXY_LOG_TARGET: z.string().min(1).default('/dev/log'),
+    /**
+     * How this host starts / stops Corosync and Pacemaker (the cluster stack): a JSON array of argv
+     * arrays, run in order. A start command returns once the daemons are launched (like systemctl).
+     */
+    TRIAD_CLUSTER_STACK_START: argvList.default([['systemctl', 'start', 'corosync', 'pacemaker']]),
+    TRIAD_CLUSTER_STACK_STOP: argvList.default([['systemctl', 'stop', 'pacemaker', 'corosync']]),
     /** Components this agent configures, comma-separated (docs/agent.md). */
     TRIAD_COMPONENTS: z
       .string()
@@ -79,6 +100,7 @@ export const agentConfigSchema = z
     shutdownTimeoutMs: env.TRIAD_SHUTDOWN_TIMEOUT_MS,
     components: [...new Set(env.TRIAD_COMPONENTS)],
     corosync: { configFile: env.TRIAD_COROSYNC_CONFIG },
+    clusterStack: { start: env.TRIAD_CLUSTER_STACK_START, stop: env.TRIAD_CLUSTER_STACK_STOP },
     pacemaker: { cibFile: env.TRIAD_PACEMAKER_CIB_FILE, workDir: join(env.TRIAD_STATE_DIR, 'pacemaker') },
     galera: {
       mode: env.TRIAD_GALERA_MODE,
@@ -95,6 +117,7 @@ export const agentConfigSchema = z
       statsSocket: env.TRIAD_HAPROXY_STATS_SOCKET,
       bindAddress: env.TRIAD_HAPROXY_BIND_ADDRESS,
       maxconn: env.TRIAD_HAPROXY_MAXCONN,
+      logTarget: env.TRIAD_HAPROXY_LOG_TARGET === 'none' ? undefined : env.TRIAD_HAPROXY_LOG_TARGET,
     },
   }));
 

@@ -3,6 +3,7 @@ import { DEFAULT_HOST_PROFILE, renderNode, type HostProfile } from '@triad/rende
 import { validateClusterSpec } from '@triad/spec';
 import type { Logger } from '@triad/logging';
 import type { AppliedStateStore } from './applied-state';
+import type { AgentConfig } from './config';
 import type { CommandResult } from './command-runner';
 import { applyArtifact, type ComponentDriver } from './component-driver';
 import { AGENT_VERSION } from './facts';
@@ -74,8 +75,12 @@ export class RevisionApplier {
   }
 }
 
-/** This node's host profile: the defaults, with the sockets and bind address the agent is configured with. */
-export function nodeHostProfile(haproxy: { configFile: string; statsSocket: string; bindAddress?: string }): HostProfile {
+/**
+ * This node's host profile: the defaults, with what the agent is configured with (sockets, bind
+ * address, maxconn, syslog). In `external` mode the CIB's haproxy resource gets the master socket
+ * the agent reloads through, so the rendered files are exactly what runs.
+ */
+export function nodeHostProfile(haproxy: AgentConfig['haproxy']): HostProfile {
   return {
     ...DEFAULT_HOST_PROFILE,
     haproxy: {
@@ -83,6 +88,9 @@ export function nodeHostProfile(haproxy: { configFile: string; statsSocket: stri
       configPath: haproxy.configFile,
       statsSocket: haproxy.statsSocket,
       bindAddressOverride: haproxy.bindAddress,
+      logTarget: haproxy.logTarget,
+      ...(haproxy.mode === 'external' ? { masterSocket: haproxy.masterSocket } : {}),
+      ...(haproxy.maxconn !== undefined ? { maxconn: haproxy.maxconn } : {}),
     },
   };
 }

@@ -13,6 +13,7 @@ export * from './pacemaker/cluster-tools';
 export * from './probes/pacemaker-status';
 export * from './probes/pacemaker-corosync-status';
 export * from './corosync/corosync.driver';
+export * from './cluster-stack/cluster-stack';
 export * from './rabbitmq/rabbitmq.driver';
 export * from './rabbitmq/rabbitmq-node';
 export * from './rabbitmq/rabbitmq-files';

@@ -28,7 +28,7 @@ function globalSection(profile: HostProfile): string {
     ...(h.chroot ? [`chroot ${h.chroot}`] : []),
     ...(h.user ? [`user ${h.user}`] : []),
     ...(h.group ? [`group ${h.group}`] : []),
-    'maxconn 20480',
+    `maxconn ${h.maxconn ?? 20480}`,
     // expose-fd lets a reload hand listening sockets to the new worker: no refused connections.
     `stats socket ${h.statsSocket} mode 600 level admin expose-fd listeners`,
     'stats timeout 2m',

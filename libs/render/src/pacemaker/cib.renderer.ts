@@ -127,13 +127,15 @@ function haproxyClone(resources: XMLBuilder, spec: ClusterSpec, profile: HostPro
     ]);
     return;
   }
-  // No systemd (labs): run haproxy in the foreground in master-worker mode under ocf:heartbeat:anything.
+  // No systemd (labs): run haproxy in the foreground in master-worker mode under ocf:heartbeat:anything,
+  // with the profile's master socket when an agent reloads it.
+  const { masterSocket } = profile.haproxy;
   primitive(
     clone,
     { id: CIB_IDS.haproxy, class: 'ocf', provider: 'heartbeat', type: 'anything' },
     [
       ['binfile', r.binfile],
-      ['cmdline_options', `-W -db -f ${profile.haproxy.configPath}`],
+      ['cmdline_options', ['-W', '-db', ...(masterSocket ? ['-S', `${masterSocket},mode,600`] : []), '-f', profile.haproxy.configPath].join(' ')],
     ],
     [],
     [

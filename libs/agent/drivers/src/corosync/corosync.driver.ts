@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DriverError, fsyncDir, readFileIfExists, runFile, sleep, writeFileAtomic, type ComponentDriver } from '@triad/agent-core';
 import type { ComponentHealth, CorosyncHealthDetail } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
+import type { ClusterStack } from '../cluster-stack/cluster-stack';
 import { CLUSTER_TOOLS, runOnThisNode, toolOutput, type ToolRunner } from '../pacemaker/cluster-tools';
 import { corosyncHealth, parseCfgtoolStatus, parseQuorumtoolStatus } from '../probes/pacemaker-corosync-status';
 import { corosyncConfProblems, corosyncNodes, parseCorosyncConf } from './corosync-conf';
@@ -17,6 +18,12 @@ export interface CorosyncDriverOptions {
   run?: ToolRunner;
   /** How long the check after a reload waits for the new nodelist and quorum (default 15 s). */
   checkTimeoutMs?: number;
+  /**
+   * Starts Corosync and Pacemaker when a configuration is applied and they do not run (bring-up
+   * from nothing, a new controller joining). Without it a stopped corosync reads the new file when
+   * whoever runs the stack starts it.
+   */
+  stack?: ClusterStack;
 }
 
 const TOOL_TIMEOUT_MS = 20_000;
@@ -35,6 +42,8 @@ export class CorosyncDriver implements ComponentDriver {
   private readonly staged: string;
   private readonly previous: string;
   private readonly checkTimeoutMs: number;
+  /** Set by a reload that started the cluster stack: the peers may not have their configuration yet. */
+  private broughtUp = false;
 
   constructor(private readonly opts: CorosyncDriverOptions) {
     this.run = opts.run ?? runOnThisNode;
@@ -44,11 +53,12 @@ export class CorosyncDriver implements ComponentDriver {
   }
 
   async start(): Promise<void> {
-    // Corosync is started by the cluster stack (systemd, the lab), never by the agent.
+    // Corosync runs as part of the cluster stack (systemd, the lab), not as the agent's child: the
+    // agent starts the stack only when it applies a configuration (reload).
   }
 
   async stop(): Promise<void> {
-    // See start().
+    // The stack outlives the agent.
   }
 
   async version(): Promise<string | undefined> {
@@ -83,8 +93,19 @@ export class CorosyncDriver implements ComponentDriver {
   }
 
   async reload(): Promise<void> {
+    this.broughtUp = false;
     if (!(await this.running())) {
-      this.opts.logger.info({ config: this.opts.configFile }, 'corosync is not running; it reads the new file when the cluster stack starts');
+      if (!this.opts.stack) {
+        this.opts.logger.info({ config: this.opts.configFile }, 'corosync is not running; it reads the new file when the cluster stack starts');
+        return;
+      }
+      this.opts.logger.info({ config: this.opts.configFile }, 'corosync is not running: starting the cluster stack with the new file');
+      try {
+        await this.opts.stack.start();
+      } catch (e) {
+        throw new DriverError('reload', `could not start the cluster stack: ${(e as Error).message}`);
+      }
+      this.broughtUp = true;
       return;
     }
     // Every corosync of the cluster re-reads its own corosync.conf (nodelist and timeouts).
@@ -101,7 +122,15 @@ export class CorosyncDriver implements ComponentDriver {
     for (;;) {
       const problem = await this.runtimeProblem(wanted);
       if (!problem) return;
-      if (Date.now() > deadline) throw new DriverError('check', `corosync health check failed: ${problem}`);
+      if (Date.now() > deadline) {
+        // Bring-up: this node is a member with the file's nodelist, and quorum comes as the other
+        // nodes apply their configuration and start their stack; rolling back would only stop that.
+        if (this.broughtUp && (await this.runtimeProblem(wanted, { quorum: false })) === undefined) {
+          this.opts.logger.warn({ problem }, 'cluster stack started; not quorate yet (the other nodes join as they apply)');
+          return;
+        }
+        throw new DriverError('check', `corosync health check failed: ${problem}`);
+      }
       await sleep(500);
     }
   }
@@ -144,14 +173,14 @@ export class CorosyncDriver implements ComponentDriver {
   }
 
   /** Why the running corosync does not (yet) match `wanted`, or undefined when it does. */
-  private async runtimeProblem(wanted: string[]): Promise<string | undefined> {
+  private async runtimeProblem(wanted: string[], opts: { quorum: boolean } = { quorum: true }): Promise<string | undefined> {
     const cmap = await this.run(CLUSTER_TOOLS.corosyncCmapctl, ['-b', 'nodelist.node'], { timeoutMs: TOOL_TIMEOUT_MS });
     const running = [...cmap.stdout.matchAll(/^nodelist\.node\.\d+\.name \(str\) = (\S+)$/gm)].map((m) => m[1] ?? '').sort();
     if (running.join(',') !== wanted.join(',')) return `the running nodelist is [${running.join(', ')}], the file's is [${wanted.join(', ')}]`;
     const detail = await this.detail();
     if (!detail?.quorum) return 'corosync-quorumtool does not answer';
     if (!detail.quorum.members.some((m) => m.local && m.name === this.opts.nodeName)) return `${this.opts.nodeName} is not a member`;
-    if (!detail.quorum.quorate) return `not quorate (${detail.quorum.totalVotes}/${detail.quorum.expectedVotes} votes, ${detail.quorum.quorum} needed)`;
+    if (opts.quorum && !detail.quorum.quorate) return `not quorate (${detail.quorum.totalVotes}/${detail.quorum.expectedVotes} votes, ${detail.quorum.quorum} needed)`;
     return undefined;
   }
 }

@@ -18,14 +18,11 @@ export interface HaproxyDriverOptions {
   logger: Logger;
   /** How long a reload may take to produce a new worker with every frontend open. */
   checkTimeoutMs?: number;
-  /**
-   * Managed mode: `-n` (takes precedence over `maxconn` in the file) for hosts whose open-file limit
-   * is below what the rendered maxconn needs and cannot be raised (containers, labs).
-   */
-  maxconn?: number;
 }
 
 const OUTPUT_LINES_KEPT = 40;
+/** External mode: how long nobody may listen on the master socket before haproxy counts as not running (a re-exec is shorter). */
+const NO_LISTENER_GRACE_MS = 2_000;
 
 /**
  * HAProxy in master-worker mode. Applies haproxy.cfg as `<cfg>.staged` → `haproxy -c` → live
@@ -53,6 +50,8 @@ export class HaproxyDriver implements ComponentDriver {
   private readonly checkTimeoutMs: number;
   /** The worker the last successful reload produced: the one checks talk to. */
   private currentWorker: number | undefined;
+  /** External mode: haproxy was not running, so there was nothing to reload or check. */
+  private awaitingExternalStart = false;
 
   constructor(private readonly opts: HaproxyDriverOptions) {
     this.staged = `${opts.configFile}.staged`;
@@ -152,7 +151,9 @@ export class HaproxyDriver implements ComponentDriver {
       await this.spawnMaster();
       return;
     }
+    this.awaitingExternalStart = false;
     const deadline = Date.now() + this.checkTimeoutMs;
+    const noListenerSince = Date.now();
     let before: HaproxyProcesses;
     for (;;) {
       try {
@@ -161,6 +162,14 @@ export class HaproxyDriver implements ComponentDriver {
         await haproxyCli(this.opts.masterSocket, 'reload');
         break;
       } catch (e) {
+        if (this.opts.mode === 'external' && isNoListener(e) && Date.now() > noListenerSince + NO_LISTENER_GRACE_MS) {
+          // Nothing listens on the master socket (longer than a re-exec takes): haproxy does not run.
+          // Bring-up: whoever runs it (Pacemaker's clone) has not started it yet and starts it with
+          // this file. Nothing to reload or check; the heartbeat reports haproxy DOWN meanwhile.
+          this.awaitingExternalStart = true;
+          this.opts.logger.info({ socket: this.opts.masterSocket }, 'haproxy does not run yet (external); it starts with the new configuration');
+          return;
+        }
         // The master does not answer while it re-executes itself after a previous reload.
         if (Date.now() > deadline) {
           throw new DriverError('reload', `the haproxy master socket ${this.opts.masterSocket} does not answer (is haproxy running in master-worker mode with -S?): ${(e as Error).message}`);
@@ -186,6 +195,7 @@ export class HaproxyDriver implements ComponentDriver {
   }
 
   async check(content: string): Promise<void> {
+    if (this.awaitingExternalStart) return;
     const expected = configFrontends(content);
     const deadline = Date.now() + this.checkTimeoutMs;
     let problem = 'no answer from the new worker';
@@ -293,7 +303,6 @@ export class HaproxyDriver implements ComponentDriver {
     this.output = [];
     this.currentWorker = undefined;
     const args = ['-W', '-db', '-S', `${this.opts.masterSocket},mode,600`];
-    if (this.opts.maxconn !== undefined) args.push('-n', String(this.opts.maxconn));
     args.push('-f', this.opts.configFile);
     const child = spawn(this.opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -371,4 +380,10 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Nobody listens on the socket: it does not exist, or its owner is gone. */
+function isNoListener(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
