@@ -240,4 +240,31 @@ describe(HaproxyDriver.name, () => {
       await exited;
     }
   });
+
+  it('in external mode installs the first configuration when haproxy does not run yet (bring-up), and the haproxy started later runs it', async () => {
+    const one = await startBackend('backend-one');
+    backends.push(one.server);
+    const frontendPort = await freePort();
+    const masterSocket = join(dir, 'external-master.sock');
+    const agentSide = new HaproxyDriver({ mode: 'external', bin: '/usr/sbin/haproxy', configFile: cfg, masterSocket, statsSocket, logger, checkTimeoutMs: 6_000 });
+    await agentSide.start();
+    const t0 = Date.now();
+    await applyArtifact(agentSide, haproxyConfig({ statsSocket, frontendPort, backendPort: one.port }), logger);
+    // Not the reload's full timeout: nothing listening for 2 s means haproxy does not run.
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(readFileSync(cfg, 'utf8')).toContain(`server s1 127.0.0.1:${one.port}`);
+    expect((await agentSide.probe()).state).toBe('COMPONENT_DOWN');
+
+    // Whoever runs haproxy (Pacemaker's clone) starts it with the file; the next apply reloads it.
+    const external = spawn('/usr/sbin/haproxy', ['-W', '-db', '-S', `${masterSocket},mode,600`, '-f', cfg], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => external.once('exit', resolve));
+    try {
+      expect(await waitFor('external haproxy serving', () => httpGetText(frontendPort).catch(() => undefined), 10_000)).toBe('200 backend-one');
+      expect((await agentSide.probe()).state).toBe('COMPONENT_OK');
+    } finally {
+      external.kill('SIGTERM');
+      await exited;
+      await agentSide.stop();
+    }
+  });
 });
