@@ -67,3 +67,12 @@ export function canonicalAddress(text: string): string {
   const parsed = parseAddress(text);
   return parsed ? `${parsed.bits}:${parsed.value.toString(16)}` : text;
 }
+
+/** The network of a CIDR in plain form: `192.168.24.11/24` → `192.168.24.0/24` (IPv6 uncompressed). */
+export function formatCidr(cidr: Cidr): string {
+  const { bits, value } = cidr.network;
+  const shift = BigInt(bits - cidr.prefix);
+  const network = (value >> shift) << shift;
+  const parts = bits === 32 ? [24n, 16n, 8n, 0n].map((s) => ((network >> s) & 0xffn).toString(10)) : [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => ((network >> s) & 0xffffn).toString(16));
+  return `${parts.join(bits === 32 ? '.' : ':')}/${cidr.prefix}`;
+}

@@ -6,3 +6,4 @@ export * from './spec-problem';
 export { validateClusterSpec, type SpecValidation } from './validate-cluster-spec';
 export { parseSpecText } from './spec-file';
 export { clusterSpecJsonSchemaText } from './json-schema';
+export { specWithNewNode, type NewNodePlacement } from './scale-out';

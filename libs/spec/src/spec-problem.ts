@@ -14,7 +14,7 @@ export interface SpecProblem {
  * Risks a spec may accept by listing their code in `acknowledgedWarnings`; until then they count
  * as errors.
  */
-export const ACKNOWLEDGEABLE_WARNINGS = ['STONITH_DISABLED', 'NO_QUORUM_POLICY_IGNORE', 'GALERA_ON_PUBLIC_NETWORK'] as const;
+export const ACKNOWLEDGEABLE_WARNINGS = ['STONITH_DISABLED', 'NO_QUORUM_POLICY_IGNORE', 'GALERA_ON_PUBLIC_NETWORK', 'EVEN_GALERA_MEMBERSHIP'] as const;
 
 export function formatPath(path: readonly PropertyKey[]): string {
   return path

@@ -399,7 +399,7 @@ describe(validateClusterSpec.name, () => {
   });
 
   describe('galera rules', () => {
-    it('rejects an even membership without an arbitrator', () => {
+    it('rejects an even membership without an arbitrator until it is acknowledged', () => {
       const spec = validSpec();
       (at(spec, 'topology').nodes as Json[]).push({
         name: 'controller-4',
@@ -411,8 +411,14 @@ describe(validateClusterSpec.name, () => {
         spec,
         'EVEN_GALERA_MEMBERSHIP',
         'galera',
-        'Galera has 4 members, an even number that can split in half without quorum; add galera.arbitrator (garbd) or a node.',
+        'Galera has 4 members, an even number that can split in half without quorum; add galera.arbitrator (garbd) or a node, or add EVEN_GALERA_MEMBERSHIP to acknowledgedWarnings (e.g. on the way from 3 to 5 nodes).',
       );
+      expect(validateClusterSpec(spec).spec).toBeUndefined();
+
+      (spec as Record<string, unknown>).acknowledgedWarnings = ['EVEN_GALERA_MEMBERSHIP'];
+      const { spec: accepted, problems } = validateClusterSpec(spec);
+      expect(accepted?.topology.nodes).toHaveLength(4);
+      expect(problems).toEqual([expect.objectContaining({ code: 'EVEN_GALERA_MEMBERSHIP', severity: 'warning' })]);
     });
 
     it('accepts four nodes with an arbitrator', () => {
@@ -650,7 +656,7 @@ describe(validateClusterSpec.name, () => {
         {
           path: 'acknowledgedWarnings[0]',
           code: 'UNKNOWN_ACKNOWLEDGEMENT',
-          message: '"DUPLICATE_VIP" is not a warning that can be acknowledged; use one of STONITH_DISABLED, NO_QUORUM_POLICY_IGNORE, GALERA_ON_PUBLIC_NETWORK.',
+          message: '"DUPLICATE_VIP" is not a warning that can be acknowledged; use one of STONITH_DISABLED, NO_QUORUM_POLICY_IGNORE, GALERA_ON_PUBLIC_NETWORK, EVEN_GALERA_MEMBERSHIP.',
           severity: 'warning',
         },
       ]);

@@ -19,8 +19,9 @@ export function checkGalera(spec: ClusterSpec): SpecProblem[] {
         : {
             path: 'galera',
             code: 'EVEN_GALERA_MEMBERSHIP',
-            message: `Galera has ${members} members, an even number that can split in half without quorum; add galera.arbitrator (garbd) or a node.`,
-            severity: 'error',
+            message: `Galera has ${members} members, an even number that can split in half without quorum; add galera.arbitrator (garbd) or a node, or add EVEN_GALERA_MEMBERSHIP to acknowledgedWarnings (e.g. on the way from 3 to 5 nodes).`,
+            // Acknowledgeable: scaling out one controller at a time passes through even counts.
+            severity: 'warning',
           },
     );
   }
