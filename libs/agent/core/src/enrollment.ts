@@ -13,6 +13,7 @@ const REFUSAL_TEXT: Record<string, string> = {
   TOKEN_EXHAUSTED: 'the token has already been used as many times as it allows',
   NODE_NAME_TAKEN: 'the node name is already taken by another enrolled node',
   INVALID_REQUEST: 'the control plane rejected the request as invalid',
+  CANNOT_JOIN: 'the node is not in the cluster spec and cannot be added to it',
 };
 
 export class EnrollmentRefusedError extends AgentFatalError {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { auditActorOf, type Principal } from '@triad/auth';
-import { Cluster, ClusterRevision, OUTBOX_REVISION_CREATED, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests, tenantTransaction } from '@triad/db';
+import { Cluster, ClusterRevision, OUTBOX_REVISION_CREATED, Outbox, TenantScopedRepository, isUniqueViolation, recordAudit, type ArtifactDigests, type AuditActor, tenantTransaction } from '@triad/db';
 import { DEFAULT_HOST_PROFILE, renderNode } from '@triad/render';
 import { specNodeNames, validateClusterSpec, type ClusterSpec, type SpecProblem } from '@triad/spec';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ClusterException, ClusterExceptionCode, notFound } from './clusters.exception';
 import { specHash } from './spec-hash';
 
@@ -43,13 +43,9 @@ export function validSpecOrThrow(input: unknown): { spec: ClusterSpec; warnings:
 @Injectable()
 export class ClusterSpecService {
   private readonly clusters: TenantScopedRepository<Cluster>;
-  private readonly revisions: TenantScopedRepository<ClusterRevision>;
-  private readonly outbox: TenantScopedRepository<Outbox>;
 
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
     this.clusters = new TenantScopedRepository(dataSource.manager, Cluster);
-    this.revisions = new TenantScopedRepository(dataSource.manager, ClusterRevision);
-    this.outbox = new TenantScopedRepository(dataSource.manager, Outbox);
   }
 
   /**
@@ -68,39 +64,72 @@ export class ClusterSpecService {
     const { spec, warnings } = validSpecOrThrow(input);
     if (cluster.currentRevision !== expectedRevision) throw stale(expectedRevision, cluster.currentRevision);
 
-    const next = expectedRevision + 1;
-    const digests = artifactDigests(spec);
     try {
       return await tenantTransaction(this.dataSource, principal.tenantId, async (trx) => {
-        const moved = await this.clusters.withManager(trx).update(principal.tenantId, { id: clusterId, currentRevision: expectedRevision }, { currentRevision: next });
-        if (moved === 0) {
-          const now = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);
-          throw stale(expectedRevision, now?.currentRevision ?? expectedRevision + 1);
-        }
-        const revision = await this.revisions.withManager(trx).insert(principal.tenantId, {
+        const stored = await storeRevision(trx, principal.tenantId, {
           clusterId,
-          revision: next,
-          spec: spec as unknown as Record<string, unknown>,
-          specHash: specHash(spec),
-          artifactDigests: digests,
+          spec,
+          expectedRevision,
+          maxUnavailable,
           createdByTokenId: principal.tokenId,
+          actor: auditActorOf(principal),
+          audit: { action: 'cluster.spec.updated' },
         });
-        await this.outbox.withManager(trx).insert(principal.tenantId, { kind: OUTBOX_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next, maxUnavailable } });
-        await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
-          action: 'cluster.spec.updated',
-          targetType: 'cluster',
-          targetId: clusterId,
-          detail: { revision: next, specHash: revision.specHash },
-        });
-        const updated = await this.clusters.withManager(trx).findById(principal.tenantId, clusterId);
-        return { cluster: updated ?? cluster, revision, warnings };
+        return { ...stored, warnings };
       });
     } catch (e) {
       // Backstop: the (cluster_id, revision) unique index also refuses a second revision N.
-      if (isUniqueViolation(e)) throw stale(expectedRevision, next);
+      if (isUniqueViolation(e)) throw stale(expectedRevision, expectedRevision + 1);
       throw e;
     }
   }
+}
+
+/**
+ * Inside the caller's transaction: the validated `spec` as revision `expectedRevision + 1` with
+ * its artifact digests, the cluster pointer moved (only if it still holds `expectedRevision`,
+ * else STALE_REVISION), the `cluster.revision.created` outbox row that starts its rollout, and an
+ * audit event. updateClusterSpec and scale-out enrollment both store revisions through this.
+ */
+export async function storeRevision(
+  trx: EntityManager,
+  tenantId: string,
+  input: {
+    clusterId: string;
+    spec: ClusterSpec;
+    expectedRevision: number;
+    maxUnavailable: number;
+    createdByTokenId: string | null;
+    actor: AuditActor;
+    audit: { action: string; detail?: Record<string, unknown> };
+  },
+): Promise<{ cluster: Cluster; revision: ClusterRevision }> {
+  const { clusterId, spec, expectedRevision, maxUnavailable } = input;
+  const clusters = new TenantScopedRepository(trx, Cluster);
+  const next = expectedRevision + 1;
+  const moved = await clusters.update(tenantId, { id: clusterId, currentRevision: expectedRevision }, { currentRevision: next });
+  if (moved === 0) {
+    const now = await clusters.findById(tenantId, clusterId);
+    if (!now) throw notFound('cluster', clusterId, 'clusterId');
+    throw stale(expectedRevision, now.currentRevision);
+  }
+  const revision = await new TenantScopedRepository(trx, ClusterRevision).insert(tenantId, {
+    clusterId,
+    revision: next,
+    spec: spec as unknown as Record<string, unknown>,
+    specHash: specHash(spec),
+    artifactDigests: artifactDigests(spec),
+    createdByTokenId: input.createdByTokenId,
+  });
+  await new TenantScopedRepository(trx, Outbox).insert(tenantId, { kind: OUTBOX_REVISION_CREATED, aggregateId: clusterId, payload: { clusterId, revision: next, maxUnavailable } });
+  await recordAudit(trx, tenantId, input.actor, {
+    action: input.audit.action,
+    targetType: 'cluster',
+    targetId: clusterId,
+    detail: { revision: next, specHash: revision.specHash, ...input.audit.detail },
+  });
+  const cluster = (await clusters.findById(tenantId, clusterId)) as Cluster;
+  return { cluster, revision };
 }
 
 function stale(expected: number, current: number): ClusterException {

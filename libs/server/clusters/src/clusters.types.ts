@@ -85,6 +85,7 @@ export class EnrollmentTokenType {
   @Field() expiresAt!: Date;
   @Field(() => Int) maxUses!: number;
   @Field(() => Int) uses!: number;
+  @Field({ description: 'A node whose name is not in the spec may enroll and is appended to it (docs/scale-out.md).' }) allowNewNodes!: boolean;
   @Field(() => Date, { nullable: true }) revokedAt!: Date | null;
   @Field() createdAt!: Date;
 }
@@ -136,6 +137,11 @@ export class CreateEnrollmentTokenArgs {
   @Field() name!: string;
   @Field(() => Int, { defaultValue: 3600, description: 'Lifetime, 60 s to 30 days.' }) ttlSeconds!: number;
   @Field(() => Int, { defaultValue: 1, description: 'How many nodes may enroll with it, 1 to 1000.' }) maxUses!: number;
+  @Field({
+    defaultValue: false,
+    description: "Scale-out: a node whose name is not in the cluster's current spec is appended to it (a new revision, rolled out to the other nodes first). Off by default: only nodes the spec already lists may enroll into it (docs/scale-out.md).",
+  })
+  allowNewNodes!: boolean;
 }
 
 @ArgsType()

@@ -35,7 +35,7 @@ export class EnrollmentTokenService {
     this.commandKeySha256 = commandKeyFingerprint(privateKeyFromPem(readConfigFile('COMMAND_SIGNING_KEY_FILE', config.COMMAND_SIGNING_KEY_FILE)));
   }
 
-  async create(principal: Principal, input: { clusterId: string; name: string; ttlSeconds: number; maxUses: number }): Promise<IssuedEnrollmentToken> {
+  async create(principal: Principal, input: { clusterId: string; name: string; ttlSeconds: number; maxUses: number; allowNewNodes?: boolean }): Promise<IssuedEnrollmentToken> {
     checkLabel('name', input.name);
     checkRange('ttlSeconds', input.ttlSeconds, ENROLLMENT_TTL_SECONDS);
     checkRange('maxUses', input.maxUses, ENROLLMENT_MAX_USES);
@@ -50,13 +50,14 @@ export class EnrollmentTokenService {
         prefix,
         expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
         maxUses: input.maxUses,
+        allowNewNodes: input.allowNewNodes ?? false,
         createdByTokenId: principal.tokenId,
       });
       await recordAudit(trx, principal.tenantId, auditActorOf(principal), {
         action: 'enrollment_token.created',
         targetType: 'enrollment_token',
         targetId: created.id,
-        detail: { clusterId: cluster.id, name: input.name, ttlSeconds: input.ttlSeconds, maxUses: input.maxUses },
+        detail: { clusterId: cluster.id, name: input.name, ttlSeconds: input.ttlSeconds, maxUses: input.maxUses, allowNewNodes: input.allowNewNodes ?? false },
       });
       return created;
     });

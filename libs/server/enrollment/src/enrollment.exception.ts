@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 
 /** Why an enrollment was refused; the names are the proto `EnrollFailure` values. */
-export type EnrollFailureReason = 'TOKEN_UNKNOWN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'TOKEN_EXHAUSTED' | 'NODE_NAME_TAKEN' | 'INVALID_REQUEST';
+export type EnrollFailureReason = 'TOKEN_UNKNOWN' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'TOKEN_EXHAUSTED' | 'NODE_NAME_TAKEN' | 'INVALID_REQUEST' | 'CANNOT_JOIN';
 
 /** Trailer that carries the reason to the agent, next to the gRPC status. */
 export const ENROLL_REASON_TRAILER = 'triad-reason';
@@ -13,6 +13,7 @@ const STATUS: Record<EnrollFailureReason, grpc.status> = {
   TOKEN_EXHAUSTED: grpc.status.PERMISSION_DENIED,
   NODE_NAME_TAKEN: grpc.status.PERMISSION_DENIED,
   INVALID_REQUEST: grpc.status.INVALID_ARGUMENT,
+  CANNOT_JOIN: grpc.status.FAILED_PRECONDITION,
 };
 
 export class EnrollmentRefusedException extends Error {

@@ -3,7 +3,9 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { createUser } from '@nats-io/nkeys';
 import { connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { CommandSigner, commandStreamConfig, ensureCommandStream } from '@triad/commands';
-import { AuditEvent, Cloud, Cluster, createDataSource, EnrollmentToken, hashSecret, issueSecret, Node, NodeStatus, Tenant } from '@triad/db';
+import { storeRevision } from '@triad/clusters';
+import { AuditActorType, AuditEvent, Cloud, Cluster, ClusterRevision, createDataSource, EnrollmentToken, hashSecret, issueSecret, Node, NodeStatus, Outbox, OUTBOX_REVISION_CREATED, SYSTEM_ACTOR, Tenant, tenantTransaction } from '@triad/db';
+import { validateClusterSpec, type ClusterSpec } from '@triad/spec';
 import { createLogger } from '@triad/logging';
 import { COMMAND_STREAM, commandConsumerName, commandSubject, type EnrollRequest__Output } from '@triad/protocol';
 import { createTestDatabase, startNatsServer, waitFor, type TestDatabase, type TestNatsServer } from '@triad/testing';
@@ -62,12 +64,13 @@ describe(EnrollmentService.name, () => {
   let cloudId: string;
   let clusterId: string;
 
-  async function token(opts: { maxUses?: number; expiresInMs?: number; revoked?: boolean } = {}): Promise<string> {
+  async function token(opts: { maxUses?: number; expiresInMs?: number; revoked?: boolean; allowNewNodes?: boolean; clusterId?: string } = {}): Promise<string> {
     const secret = issueSecret('enr');
     await ds.getRepository(EnrollmentToken).insert({
       tenantId,
       cloudId,
-      clusterId,
+      clusterId: opts.clusterId ?? clusterId,
+      allowNewNodes: opts.allowNewNodes ?? false,
       name: 'test token',
       tokenHash: secret.hash,
       prefix: secret.prefix,
@@ -238,5 +241,90 @@ describe(EnrollmentService.name, () => {
     expect(await refusal(service.enroll(request(secret, agentIdentity(), 'controller-8', { natsUserPublicKey: 'Unot-a-key' })))).toBe('INVALID_REQUEST');
     // None of these consumed the token.
     await expect(service.enroll(request(secret, agentIdentity(), 'controller-8'))).resolves.toMatchObject({ nodeName: 'controller-8' });
+  });
+
+  describe('scale-out (a token that allows new nodes)', () => {
+    /** A cluster at revision 1 with three controllers on 172.16.2.0/24; `acknowledged` codes added. */
+    async function runningCluster(acknowledged: string[]): Promise<string> {
+      const id = (await ds.getRepository(Cluster).save({ tenantId, cloudId, name: `grow-${randomUUID().slice(0, 8)}` })).id;
+      const { spec, problems } = validateClusterSpec({
+        apiVersion: 'triad.io/v1',
+        metadata: { name: 'grow' },
+        topology: {
+          mode: 'ACTIVE_ACTIVE',
+          nodes: [1, 2, 3].map((i) => ({ name: `controller-${i}`, managementAddress: `172.16.2.1${i}`, internalAddress: `172.16.2.1${i}` })),
+          networks: { public: { cidr: '10.20.0.0/24' }, internal: { cidr: '172.16.2.0/24' } },
+        },
+        services: [{ name: 'keystone', vip: '10.20.0.10' }],
+        galera: { vip: '172.16.2.100' },
+        rabbitmq: { erlangCookie: { secretRef: 'cookie' } },
+        pacemaker: { properties: { stonithEnabled: false } },
+        acknowledgedWarnings: ['STONITH_DISABLED', ...acknowledged],
+      });
+      if (!spec) throw new Error(JSON.stringify(problems));
+      await tenantTransaction(ds, tenantId, (trx) =>
+        storeRevision(trx, tenantId, { clusterId: id, spec, expectedRevision: 0, maxUnavailable: 1, createdByTokenId: null, actor: SYSTEM_ACTOR, audit: { action: 'cluster.spec.updated' } }),
+      );
+      return id;
+    }
+
+    function withAddresses(secret: string, name: string, addresses: string[], id = agentIdentity()): EnrollRequest__Output {
+      const req = request(secret, id, name);
+      return { ...req, facts: { ...(req.facts as NonNullable<EnrollRequest__Output['facts']>), addresses } };
+    }
+
+    const revisionOf = async (id: string) => (await ds.getRepository(Cluster).findOneByOrFail({ id })).currentRevision;
+
+    it('appends a node the spec does not list as the next revision, with its internal address, its rollout queued and the token as the audited actor', async () => {
+      const grow = await runningCluster(['EVEN_GALERA_MEMBERSHIP']);
+      const secret = await token({ allowNewNodes: true, clusterId: grow });
+      const id = agentIdentity();
+      const res = await service.enroll(withAddresses(secret, 'controller-4', ['10.99.0.4', '172.16.2.14'], id));
+
+      expect(res).toMatchObject({ clusterId: grow, nodeName: 'controller-4' });
+      expect(await revisionOf(grow)).toBe(2);
+      const revision = await ds.getRepository(ClusterRevision).findOneByOrFail({ clusterId: grow, revision: 2 });
+      const spec = revision.spec as unknown as ClusterSpec;
+      expect(spec.topology.nodes.at(-1)).toEqual({ name: 'controller-4', managementAddress: '172.16.2.14', internalAddress: '172.16.2.14' });
+      expect(Object.keys(revision.artifactDigests)).toContain('controller-4');
+      expect(await ds.getRepository(Outbox).countBy({ aggregateId: grow, kind: OUTBOX_REVISION_CREATED })).toBe(2);
+      const tokenRow = await ds.getRepository(EnrollmentToken).findOneByOrFail({ tokenHash: hashSecret(secret) });
+      const audit = await ds.getRepository(AuditEvent).findOneByOrFail({ targetId: grow, action: 'cluster.spec.node_added' });
+      expect(audit).toMatchObject({ actorType: AuditActorType.ENROLLMENT_TOKEN, actorId: tokenRow.id, detail: expect.objectContaining({ revision: 2 }) });
+
+      // The agent retrying its enrollment adds nothing more.
+      const again = await service.enroll(withAddresses(secret, 'controller-4', ['10.99.0.4', '172.16.2.14'], id));
+      expect(again.nodeId).toBe(res.nodeId);
+      expect(await revisionOf(grow)).toBe(2);
+    });
+
+    it('refuses with CANNOT_JOIN, saying why, when the spec with the node would be invalid (even Galera membership not acknowledged): no node, no revision, the use given back', async () => {
+      const grow = await runningCluster([]);
+      const secret = await token({ allowNewNodes: true, clusterId: grow });
+      const err = await service.enroll(withAddresses(secret, 'controller-4', ['172.16.2.14'])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EnrollmentRefusedException);
+      expect((err as EnrollmentRefusedException).reason).toBe('CANNOT_JOIN');
+      expect((err as Error).message).toMatch(/not in cluster grow-\w+'s spec \(revision 1\) and cannot be added: the spec with it would be invalid — galera: Galera has 4 members/);
+      expect(await revisionOf(grow)).toBe(1);
+      expect(await ds.getRepository(Node).countBy({ clusterId: grow })).toBe(0);
+      expect((await ds.getRepository(EnrollmentToken).findOneByOrFail({ tokenHash: hashSecret(secret) })).uses).toBe(0);
+    });
+
+    it('refuses a node with no address inside the internal network', async () => {
+      const grow = await runningCluster(['EVEN_GALERA_MEMBERSHIP']);
+      const secret = await token({ allowNewNodes: true, clusterId: grow });
+      const err = await service.enroll(withAddresses(secret, 'controller-4', ['10.99.0.4'])).catch((e: unknown) => e);
+      expect((err as EnrollmentRefusedException).reason).toBe('CANNOT_JOIN');
+      expect((err as Error).message).toMatch(/none of the node's addresses \(10\.99\.0\.4\) is a free address in the internal network 172\.16\.2\.0\/24/);
+      expect(await revisionOf(grow)).toBe(1);
+    });
+
+    it('leaves the spec alone with a token that does not allow new nodes, and for a node the spec already lists', async () => {
+      const grow = await runningCluster(['EVEN_GALERA_MEMBERSHIP']);
+      await service.enroll(withAddresses(await token({ clusterId: grow }), 'controller-4', ['172.16.2.14']));
+      await service.enroll(withAddresses(await token({ allowNewNodes: true, clusterId: grow }), 'controller-1', ['172.16.2.11']));
+      expect(await revisionOf(grow)).toBe(1);
+      expect(await ds.getRepository(Node).countBy({ clusterId: grow })).toBe(2);
+    });
   });
 });

@@ -1,7 +1,9 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { AuditActorType, EnrollmentToken, hashSecret, looksLikeSecret, Node, NodeStatus, isUniqueViolation, recordAudit, TenantScopedRepository, tenantTransaction } from '@triad/db';
+import { storeRevision } from '@triad/clusters';
+import { lockCluster } from '@triad/commands';
+import { AuditActorType, ClusterRevision, EnrollmentToken, hashSecret, looksLikeSecret, Node, NodeStatus, isUniqueViolation, recordAudit, TenantScopedRepository, tenantTransaction } from '@triad/db';
 import type { Logger } from '@triad/logging';
-import { NAME_PATTERN } from '@triad/spec';
+import { NAME_PATTERN, specNodeNames, specWithNewNode, validateClusterSpec, type ClusterSpec } from '@triad/spec';
 import { agentInboxPrefix, COMMAND_STREAM, commandConsumerName, commandSubject, publicKeyFromPem, type EnrollRequest__Output, type EnrollResponse } from '@triad/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AgentNatsCredentials } from './agent-nats-credentials';
@@ -26,6 +28,8 @@ interface EnrolledNode {
   node: Node;
   /** False when an agent retried with the key it enrolled with (no new node, no use consumed). */
   created: boolean;
+  /** The revision that added the node to the spec (scale-out), if enrolling did. */
+  addedInRevision?: number;
 }
 
 /**
@@ -48,7 +52,7 @@ export class EnrollmentService {
     const tokenHash = hashSecret(input.token);
     const token = looksLikeSecret('enr', input.token) ? await this.dataSource.getRepository(EnrollmentToken).findOneBy({ tokenHash }) : null;
     if (!token) throw new EnrollmentRefusedException('TOKEN_UNKNOWN', 'the enrollment token is not known to this control plane');
-    const { node, created } = await tenantTransaction(this.dataSource, token.tenantId, (trx) => this.createNode(trx, token, input));
+    const { node, created, addedInRevision } = await tenantTransaction(this.dataSource, token.tenantId, (trx) => this.createNode(trx, token, input));
     const log = this.logger.child({ tenantId: node.tenantId, clusterId: node.clusterId, nodeId: node.id });
 
     // After the commit: NATS is transport. If it fails the agent retries, and the retry with the
@@ -57,7 +61,7 @@ export class EnrollmentService {
     await this.settings.ensureCommandStream(jsm);
     await ensureNodeCommandConsumer(jsm, node.tenantId, node.id, this.stream);
     const userJwt = this.settings.natsCredentials && input.natsUserPublicKey ? await this.settings.natsCredentials.mintAgentUserJwt(node.id, input.natsUserPublicKey) : '';
-    log.info({ nodeName: node.name, created, natsJwt: userJwt !== '' }, created ? 'node enrolled' : 'node re-sent its enrollment');
+    log.info({ nodeName: node.name, created, addedInRevision, natsJwt: userJwt !== '' }, created ? 'node enrolled' : 'node re-sent its enrollment');
 
     return {
       nodeId: node.id,
@@ -180,7 +184,43 @@ export class EnrollmentService {
       targetId: node.id,
       detail: { name: node.name, clusterId, enrollmentTokenId: token.id, enrollmentTokenPrefix: token.prefix, hostname: input.facts.hostname, agentVersion: input.facts.agentVersion },
     });
-    return { node, created: true };
+    const addedInRevision = token.allowNewNodes ? await this.addToSpec(trx, token, clusterId, input) : undefined;
+    return { node, created: true, addedInRevision };
+  }
+
+  /**
+   * Scale-out: with a token that allows new nodes, a node its cluster's current spec does not
+   * list is appended to it as a new revision (addresses from its facts), which the normal rollout
+   * delivers: existing nodes first, the new one last. Runs in the enrollment transaction under
+   * the cluster lock, so a refusal leaves no node, no revision and the token's use unspent.
+   * Without a spec yet (bring-up: agents enroll before the first spec) nothing is added.
+   */
+  private async addToSpec(trx: EntityManager, token: EnrollmentToken, clusterId: string, input: ValidRequest): Promise<number | undefined> {
+    const cluster = await lockCluster(trx, token.tenantId, clusterId);
+    if (!cluster || cluster.currentRevision === 0) return undefined;
+    const current = await new TenantScopedRepository(trx, ClusterRevision).findOne(token.tenantId, { clusterId, revision: cluster.currentRevision });
+    if (!current) return undefined;
+    const spec = current.spec as unknown as ClusterSpec;
+    if (specNodeNames(spec).includes(input.name)) return undefined;
+
+    const cannotJoin = (why: string) => new EnrollmentRefusedException('CANNOT_JOIN', `node "${input.name}" is not in cluster ${cluster.name}'s spec (revision ${cluster.currentRevision}) and cannot be added: ${why}`);
+    const placed = specWithNewNode(spec, input.name, input.facts.addresses);
+    if ('refusal' in placed) throw cannotJoin(placed.refusal);
+    const validation = validateClusterSpec(placed.spec);
+    if (!validation.spec) {
+      const errors = validation.problems.filter((p) => p.severity === 'error').map((p) => `${p.path || 'spec'}: ${p.message}`);
+      throw cannotJoin(`the spec with it would be invalid — ${errors.join('; ')}`);
+    }
+    const { revision } = await storeRevision(trx, token.tenantId, {
+      clusterId,
+      spec: validation.spec,
+      expectedRevision: cluster.currentRevision,
+      maxUnavailable: 1,
+      createdByTokenId: null,
+      actor: { type: AuditActorType.ENROLLMENT_TOKEN, id: token.id },
+      audit: { action: 'cluster.spec.node_added', detail: { node: placed.node, enrollmentTokenPrefix: token.prefix, reportedAddresses: input.facts.addresses } },
+    });
+    return revision.revision;
   }
 
   /**

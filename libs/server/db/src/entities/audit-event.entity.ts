@@ -10,7 +10,7 @@ export class AuditEvent extends TenantOwnedEntity {
   @Column({ type: 'enum', enum: AuditActorType, enumName: 'audit_actor_type' })
   actorType!: AuditActorType;
 
-  /** ApiToken id, Node id, or null for the system. */
+  /** ApiToken id, Node id, EnrollmentToken id, or null for the system. */
   @Column('text', { nullable: true })
   actorId!: string | null;
 

@@ -41,6 +41,10 @@ export class EnrollmentToken extends TenantOwnedEntity {
   @Column('int', { default: 0 })
   uses!: number;
 
+  /** A node whose name is not in the cluster's spec may enroll and is added to it (scale-out, docs/scale-out.md). */
+  @Column('boolean', { default: false })
+  allowNewNodes!: boolean;
+
   @Column('timestamptz', { nullable: true })
   revokedAt!: Date | null;
 

@@ -36,6 +36,8 @@ export enum AuditActorType {
   API_TOKEN = 'api_token',
   AGENT = 'agent',
   SYSTEM = 'system',
+  /** An enrollment token that grew a cluster (scale-out): actor id is the token's id. */
+  ENROLLMENT_TOKEN = 'enrollment_token',
 }
 
 export enum RolloutStatus {

@@ -8,6 +8,7 @@ export const EnrollFailure = {
   TOKEN_EXHAUSTED: 'TOKEN_EXHAUSTED',
   NODE_NAME_TAKEN: 'NODE_NAME_TAKEN',
   INVALID_REQUEST: 'INVALID_REQUEST',
+  CANNOT_JOIN: 'CANNOT_JOIN',
 } as const;
 
 export type EnrollFailure =
@@ -25,5 +26,7 @@ export type EnrollFailure =
   | 5
   | 'INVALID_REQUEST'
   | 6
+  | 'CANNOT_JOIN'
+  | 7
 
 export type EnrollFailure__Output = typeof EnrollFailure[keyof typeof EnrollFailure]
