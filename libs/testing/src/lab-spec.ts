@@ -6,6 +6,8 @@ export interface LabSpecOptions {
   addresses: string[];
   galera?: ClusterSpecInput['galera'];
   rabbitmq?: Partial<ClusterSpecInput['rabbitmq']>;
+  /** Acknowledged on top of STONITH_DISABLED, e.g. EVEN_GALERA_MEMBERSHIP for a 4-node lab. */
+  acknowledgedWarnings?: string[];
 }
 
 /**
@@ -25,7 +27,7 @@ export function labClusterSpec(opts: LabSpecOptions): ClusterSpec {
     galera: opts.galera,
     rabbitmq: { erlangCookie: { secretRef: 'rabbitmq-erlang-cookie' }, ...opts.rabbitmq },
     pacemaker: { properties: { stonithEnabled: false } },
-    acknowledgedWarnings: ['STONITH_DISABLED'],
+    acknowledgedWarnings: ['STONITH_DISABLED', ...(opts.acknowledgedWarnings ?? [])],
   };
   const { spec, problems } = validateClusterSpec(input);
   if (!spec) throw new Error(`lab spec is not valid: ${JSON.stringify(problems)}`);

@@ -1,6 +1,6 @@
 import { CommandStatus, NodeStatus, RolloutStatus, RolloutStepStatus } from '@triad/db';
 import type { NodeRevisionState } from '@triad/commands';
-import { healthGate, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, healthBaseline, healthProblems, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
+import { expectedWhileJoining, healthGate, isBringUp, orderNodes, releasePolicy, type ComponentReport, releasedNodes, rolloutEnd, skipReason, stepAction, stepsToStart, healthBaseline, healthProblems, type HeartbeatView, type RolloutTimings, type StepSummary } from './rollout-plan';
 
 const timings: RolloutTimings = { applyTimeoutMs: 60_000, healthGraceMs: 1_000, healthTimeoutMs: 10_000 };
 const ok = (component: string) => ({ component, state: 'COMPONENT_OK' });
@@ -190,21 +190,63 @@ describe('releasePolicy', () => {
   const state = (nodeId: string, appliedRevision: number): NodeRevisionState => ({ nodeId, nodeName: nodeId, availability: 'ready', appliedRevision, hasLiveCommand: false, failedAttempts: 0, lastFailureAt: null });
   const eligible = [state('a', 1), state('b', 1), state('fresh', 0)];
 
-  it('lets the reconciler send only to released nodes, and to nodes that never applied a revision (bring-up)', () => {
-    expect(releasePolicy(new Set(['a']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'fresh']);
+  it('lets the reconciler send only to released nodes; a node joining a running cluster waits for its step', () => {
+    expect(releasePolicy(new Set(['a']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a']);
+    expect(releasePolicy(new Set(['a', 'fresh']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'fresh']);
     expect(releasePolicy('all')(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'b', 'fresh']);
+  });
+
+  it('releases every node at once during bring-up (no node has a revision yet), whatever the rollout', () => {
+    const bringUp = [state('x', 0), state('y', 0), state('z', 0)];
+    expect(releasePolicy(new Set())(bringUp, bringUp).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
+    // A decommissioned node that once had a revision does not make a rebuilt cluster "running".
+    const all = [...bringUp, { ...state('old', 3), availability: 'decommissioned' as const }];
+    expect(releasePolicy(new Set())(bringUp, all).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('expectedWhileJoining and the gate of a scale-out', () => {
+  const timings: RolloutTimings = { applyTimeoutMs: 60_000, healthGraceMs: 1_000, healthTimeoutMs: 10_000 };
+  const base = { targetRevision: 5, appliedAt: 100_000, baseline: [] as string[], timings, now: 101_600 };
+  // What controller-1 reports once it accepted controller-4 and before controller-4 joined.
+  const waitingForFour: ComponentReport[] = [
+    { component: 'pacemaker', state: 'COMPONENT_DEGRADED', summary: '3/4 nodes online, DC controller-1, quorate; controller-4 offline' },
+    { component: 'galera', state: 'COMPONENT_DEGRADED', summary: 'cluster size 3 of 4' },
+    { component: 'rabbitmq', state: 'COMPONENT_DEGRADED', summary: '3 of 4 nodes running; not running: rabbit@controller-4' },
+    { component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend keystone: controller-4 DOWN' },
+  ];
+  const hb = (components: ComponentReport[]): HeartbeatView => ({ at: 101_500, appliedRevision: 5, components });
+
+  it('passes a member whose only new problems are the joining node missing', () => {
+    expect(healthGate({ ...base, heartbeat: hb(waitingForFour), joiningNodes: ['controller-4'] })).toEqual({ verdict: 'pass' });
+    expect(healthGate({ ...base, heartbeat: hb(waitingForFour) }).verdict).toBe('wait');
+  });
+
+  it('still holds anything else against it: another node missing, a count short by more than the joining nodes, a name that only starts the same', () => {
+    expect(expectedWhileJoining('pacemaker COMPONENT_DEGRADED: controller-2 offline', ['controller-4'])).toBe(false);
+    expect(expectedWhileJoining('galera COMPONENT_DEGRADED: cluster size 2 of 4', ['controller-4'])).toBe(false);
+    expect(expectedWhileJoining('pacemaker COMPONENT_DEGRADED: controller-40 offline', ['controller-4'])).toBe(false);
+    expect(expectedWhileJoining('galera COMPONENT_DEGRADED: cluster size 2 of 4', ['controller-4', 'controller-5'])).toBe(true);
+    expect(expectedWhileJoining('haproxy COMPONENT_DEGRADED: backend keystone: controller-4 DOWN', [])).toBe(false);
+    const worse = [...waitingForFour, { component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend glance DOWN' }];
+    expect(healthGate({ ...base, heartbeat: hb(worse), joiningNodes: ['controller-4'] })).toEqual({ verdict: 'wait', reason: 'unhealthy: haproxy COMPONENT_DEGRADED: backend glance DOWN' });
   });
 });
 
 describe('orderNodes and skipReason', () => {
-  it('orders nodes by name, whatever order they were enrolled in', () => {
-    expect(orderNodes([{ name: 'controller-3' }, { name: 'controller-1' }, { name: 'controller-2' }]).map((n) => n.name)).toEqual(['controller-1', 'controller-2', 'controller-3']);
+  it('orders nodes by name, whatever order they were enrolled in, and joining nodes (no revision yet) last', () => {
+    const n = (name: string, appliedRevision = 1) => ({ name, appliedRevision });
+    expect(orderNodes([n('controller-3'), n('controller-1'), n('controller-2')]).map((x) => x.name)).toEqual(['controller-1', 'controller-2', 'controller-3']);
+    expect(orderNodes([n('controller-0', 0), n('controller-3'), n('controller-1'), n('controller-2')]).map((x) => x.name)).toEqual(['controller-1', 'controller-2', 'controller-3', 'controller-0']);
   });
 
-  it('skips an unreachable node and one already on the revision', () => {
-    expect(skipReason({ status: NodeStatus.UNREACHABLE, appliedRevision: 1 }, 2)).toMatch(/^node unreachable/);
-    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 2 }, 2)).toBe('already at revision 2');
-    expect(skipReason({ status: NodeStatus.SUSPECT, appliedRevision: 1 }, 2)).toBeUndefined();
-    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 0 }, 1)).toMatch(/^node has no revision yet/);
+  it('skips an unreachable node and one already on the revision; a node without a revision only during bring-up', () => {
+    expect(skipReason({ status: NodeStatus.UNREACHABLE, appliedRevision: 1 }, 2, false)).toMatch(/^node unreachable/);
+    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 2 }, 2, false)).toBe('already at revision 2');
+    expect(skipReason({ status: NodeStatus.SUSPECT, appliedRevision: 1 }, 2, false)).toBeUndefined();
+    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 0 }, 1, true)).toMatch(/^node has no revision yet/);
+    expect(skipReason({ status: NodeStatus.ONLINE, appliedRevision: 0 }, 2, false)).toBeUndefined();
+    expect(isBringUp([{ appliedRevision: 0 }, { appliedRevision: null }])).toBe(true);
+    expect(isBringUp([{ appliedRevision: 0 }, { appliedRevision: 1 }])).toBe(false);
   });
 });

@@ -68,8 +68,18 @@ export type GateVerdict = { verdict: 'pass' } | { verdict: 'wait'; reason: strin
  * `healthTimeoutMs` after the apply, it fails with what was last seen. A heartbeat after the
  * grace that reports another revision fails at once (the agent undid it).
  */
-export function healthGate(input: { targetRevision: number; appliedAt: number; heartbeat: HeartbeatView | undefined; baseline: readonly string[]; now: number; timings: RolloutTimings }): GateVerdict {
+export function healthGate(input: {
+  targetRevision: number;
+  appliedAt: number;
+  heartbeat: HeartbeatView | undefined;
+  baseline: readonly string[];
+  now: number;
+  timings: RolloutTimings;
+  /** Nodes this rollout adds that have not joined yet: problems only about them are expected (`expectedWhileJoining`). */
+  joiningNodes?: readonly string[];
+}): GateVerdict {
   const { targetRevision, appliedAt, heartbeat, baseline, now, timings } = input;
+  const joining = input.joiningNodes ?? [];
   const fresh = heartbeat && heartbeat.at >= appliedAt + timings.healthGraceMs ? heartbeat : undefined;
   let waiting: string;
   if (!fresh) {
@@ -81,12 +91,26 @@ export function healthGate(input: { targetRevision: number; appliedAt: number; h
     waiting = 'no component health reported yet';
   } else {
     const known = new Set(baseline);
-    const bad = healthProblems(fresh.components).filter((p) => !known.has(p));
+    const bad = healthProblems(fresh.components).filter((p) => !known.has(p) && !expectedWhileJoining(p, joining));
     if (bad.length === 0) return { verdict: 'pass' };
     waiting = `unhealthy: ${bad.join(', ')}`;
   }
   if (now - appliedAt >= timings.healthTimeoutMs) return { verdict: 'fail', reason: `health gate timed out after ${timings.healthTimeoutMs} ms: ${waiting}` };
   return { verdict: 'wait', reason: waiting };
+}
+
+/**
+ * A health problem an existing node shows only because nodes the rollout adds have not joined
+ * yet (they get the revision last): it names one of them ("controller-4 offline", "backend
+ * keystone: controller-4 DOWN", "not running: rabbit@controller-4"), or it is a member count
+ * short by at most their number ("3/4 nodes online", "3 of 4 nodes running", "cluster size 3 of
+ * 4"). Anything else is still held against the node.
+ */
+export function expectedWhileJoining(problem: string, joiningNodes: readonly string[]): boolean {
+  if (joiningNodes.length === 0) return false;
+  if (joiningNodes.some((name) => new RegExp(`(^|[^a-z0-9-])${name}($|[^a-z0-9-])`).test(problem))) return true;
+  const counts = [...problem.matchAll(/\b(\d+)(?: of |\/)(\d+)\b/g)];
+  return counts.length > 0 && counts.every(([, have, want]) => Number(want) - Number(have) > 0 && Number(want) - Number(have) <= joiningNodes.length);
 }
 
 /** What the driver knows about one step in flight. */
@@ -98,6 +122,8 @@ export interface StepObservation {
   heartbeat?: HeartbeatView;
   /** `healthProblems` of the node's last heartbeat before its step started. */
   baseline: readonly string[];
+  /** Other nodes this rollout adds that have not joined yet (see `expectedWhileJoining`). */
+  joiningNodes?: readonly string[];
 }
 
 export type StepAction =
@@ -127,7 +153,7 @@ export function stepAction(step: StepObservation, targetRevision: number, now: D
     }
     case RolloutStepStatus.VERIFYING: {
       const appliedAt = (step.command?.finishedAt ?? step.startedAt).getTime();
-      const gate = healthGate({ targetRevision, appliedAt, heartbeat: step.heartbeat, baseline: step.baseline, now: now.getTime(), timings });
+      const gate = healthGate({ targetRevision, appliedAt, heartbeat: step.heartbeat, baseline: step.baseline, now: now.getTime(), timings, joiningNodes: step.joiningNodes });
       if (gate.verdict === 'pass') return { kind: 'succeed' };
       if (gate.verdict === 'fail') return { kind: 'roll-back', reason: gate.reason };
       return { kind: 'none', note: gate.reason };
@@ -169,9 +195,24 @@ export function stepsToStart<S extends StepSummary>(steps: readonly S[], maxUnav
     .slice(0, room);
 }
 
-/** Node order of a rollout: by name, so the same cluster always rolls out the same way. */
-export function orderNodes<N extends { name: string }>(nodes: readonly N[]): N[] {
-  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * Node order of a rollout: the cluster's members by name, so the same cluster always rolls out
+ * the same way, then nodes that never applied a revision (joining: scale-out), also by name —
+ * the members must accept a new node (corosync nodelist, Galera and RabbitMQ peers, HAProxy
+ * backends) before it starts its stack and joins them.
+ */
+export function orderNodes<N extends { name: string; appliedRevision: number }>(nodes: readonly N[]): N[] {
+  const joining = (n: N) => (n.appliedRevision === 0 ? 1 : 0);
+  return [...nodes].sort((a, b) => joining(a) - joining(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Bring-up: no node of the cluster has applied any revision yet. Then a revision goes to every
+ * node at once (they need each other for quorum before any of them can look healthy); otherwise
+ * a node without a revision is joining a running cluster and gets it last, through the rollout.
+ */
+export function isBringUp(nodes: readonly { appliedRevision: number | null }[]): boolean {
+  return nodes.every((n) => !n.appliedRevision);
 }
 
 export type RolloutEnd = { status: RolloutStatus.SUCCEEDED | RolloutStatus.FAILED | RolloutStatus.ROLLED_BACK | RolloutStatus.SUPERSEDED; reason: string | null };
@@ -205,20 +246,24 @@ export function releasedNodes(rollout: { status: RolloutStatus } | undefined, st
 }
 
 /**
- * The reconciler's policy from `releasedNodes`. Nodes that never applied a revision are always
- * released: there is nothing on them to protect and nothing to roll back to, and a cluster being
- * brought up needs all its nodes configured before any of them can look healthy (quorum).
+ * The reconciler's policy from `releasedNodes`. During bring-up (`isBringUp` over every node of
+ * the cluster) nodes that never applied a revision are released too: there is nothing on them to
+ * protect, and they need each other for quorum. A node joining a running cluster is not: the
+ * rollout sends it the revision after the members (or the reconciler, once the rollout succeeded).
  */
 export function releasePolicy(released: 'all' | Set<string>): SelectNodesToUpdate {
   if (released === 'all') return selectAllNodes;
-  return (eligible) => eligible.filter((n) => !n.appliedRevision || released.has(n.nodeId));
+  return (eligible, all) => {
+    const bringUp = isBringUp(all.filter((n) => n.availability !== 'decommissioned'));
+    return eligible.filter((n) => (bringUp && !n.appliedRevision) || released.has(n.nodeId));
+  };
 }
 
 /** Reason a node is skipped when its turn comes, or undefined if it gets the revision. */
-export function skipReason(node: { status: NodeStatus; appliedRevision: number }, targetRevision: number): string | undefined {
+export function skipReason(node: { status: NodeStatus; appliedRevision: number }, targetRevision: number, bringUp: boolean): string | undefined {
   if (node.status === NodeStatus.DECOMMISSIONED) return 'node decommissioned';
   if (node.appliedRevision === targetRevision) return `already at revision ${targetRevision}`;
-  if (node.appliedRevision === 0) return 'node has no revision yet: a first revision goes to new nodes at once, through the reconciler';
+  if (node.appliedRevision === 0 && bringUp) return 'node has no revision yet: a first revision goes to every node of a new cluster at once, through the reconciler';
   if (node.status === NodeStatus.UNREACHABLE) return 'node unreachable; it converges through the reconciler once the rollout has succeeded';
   return undefined;
 }

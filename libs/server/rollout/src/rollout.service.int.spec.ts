@@ -120,6 +120,57 @@ describe(RolloutService.name, () => {
 
   const commandsFor = (f: ClusterFixture, revision: number) => ds.getRepository(Command).find({ where: { tenantId: f.tenantId, revision }, order: { issuedAt: 'ASC' } });
 
+  it('scale-out: the members take the revision first (their gate expects the joining node missing), the new node last; the reconciler holds it until its turn', async () => {
+    const addresses = labLoopbackAddresses(4);
+    let size = 3;
+    const f = await ClusterFixture.create(ds, () => labClusterSpec({ addresses: addresses.slice(0, size), acknowledgedWarnings: ['EVEN_GALERA_MEMBERSHIP'] }));
+    for (const name of ['controller-2', 'controller-3', 'controller-1']) await f.node(name, { appliedRevision: 1 });
+    await f.newRevision();
+    await rollouts.createForRevision(f.tenantId, f.clusterId, 1);
+    await runRollout(f);
+
+    size = 4;
+    await f.node('controller-4', { appliedRevision: 0 });
+    await f.newRevision();
+    await rollouts.createForRevision(f.tenantId, f.clusterId, 2);
+    // A fresh node of a running cluster is not sent the revision at once (as it is during bring-up).
+    const held = await reconciler.reconcileCluster(f.tenantId, f.clusterId);
+    expect(held.issued).toEqual([]);
+
+    let joined = false;
+    const missingFour: ComponentReport[] = [
+      { component: 'pacemaker', state: 'COMPONENT_DEGRADED', summary: '3/4 nodes online, DC controller-1, quorate; controller-4 offline' },
+      { component: 'galera', state: 'COMPONENT_DEGRADED', summary: 'cluster size 3 of 4' },
+      { component: 'haproxy', state: 'COMPONENT_DEGRADED', summary: 'backend keystone: controller-4 DOWN' },
+    ];
+    const issuedBeforeJoin: string[] = [];
+    await runRollout(f, {
+      outcome: (node, revision) => {
+        if (revision === 2) issuedBeforeJoin.push(node);
+        if (node === 'controller-4') joined = true;
+        return 'SUCCEEDED';
+      },
+      health: (node, applied) => {
+        if (node === 'controller-4') return applied === 2 ? healthy : [{ component: 'pacemaker', state: 'COMPONENT_DOWN', summary: 'controller-4 is not a node of this cluster' }];
+        return applied === 2 && !joined ? missingFour : healthy;
+      },
+    });
+
+    const [r] = (await rollouts.list(f.tenantId, f.clusterId, { first: 1 })).items;
+    expect(r).toMatchObject({ toRevision: 2, status: RolloutStatus.SUCCEEDED });
+    const steps = await rollouts.steps(f.tenantId, r.id);
+    expect(steps.map((s) => [s.nodeName, s.status, s.previousRevision])).toEqual([
+      ['controller-1', RolloutStepStatus.SUCCEEDED, 1],
+      ['controller-2', RolloutStepStatus.SUCCEEDED, 1],
+      ['controller-3', RolloutStepStatus.SUCCEEDED, 1],
+      ['controller-4', RolloutStepStatus.SUCCEEDED, 0],
+    ]);
+    expect(issuedBeforeJoin).toEqual(['controller-1', 'controller-2', 'controller-3', 'controller-4']);
+    const four = steps[3];
+    expect((four.startedAt as Date).getTime()).toBeGreaterThanOrEqual((steps[2].finishedAt as Date).getTime());
+  });
+
+
   it('sends a new revision to one node at a time, by name, each only after the one before reported it applied and healthy', async () => {
     const { f, nodes } = await clusterAtRevisionTwo();
     // Before the driver runs, the reconciler holds every node: the rollout decides who gets revision 2.

@@ -4,6 +4,7 @@ import {
   Command,
   CommandStatus,
   Node,
+  NodeStatus,
   Rollout,
   RolloutStatus,
   RolloutStep,
@@ -24,6 +25,7 @@ import {
   ACTIVE_ROLLOUT_STATUSES,
   IN_FLIGHT_STEP_STATUSES,
   healthBaseline,
+  isBringUp,
   orderNodes,
   releasePolicy,
   releasedNodes,
@@ -209,6 +211,9 @@ export class RolloutService {
       for (const s of steps.filter((s) => s.status === RolloutStepStatus.APPLYING || s.status === RolloutStepStatus.VERIFYING)) await this.rollBack(trx, r, s, 'aborted by an operator', now, events);
     }
 
+    // Nodes the rollout adds that have not joined yet: the members' gates expect them missing.
+    const fresh = new Set((await new TenantScopedRepository(trx, Node).find(r.tenantId, { clusterId: r.clusterId, appliedRevision: 0 })).map((n) => n.id));
+    const joining = steps.filter((s) => fresh.has(s.nodeId) && s.status !== RolloutStepStatus.SUCCEEDED && s.status !== RolloutStepStatus.SKIPPED);
     for (const s of steps.filter((s) => IN_FLIGHT_STEP_STATUSES.includes(s.status))) {
       const command = s.commandId ? await new TenantScopedRepository(trx, Command).findById(r.tenantId, s.commandId) : null;
       const rollback = s.rollbackCommandId ? await new TenantScopedRepository(trx, Command).findById(r.tenantId, s.rollbackCommandId) : null;
@@ -220,6 +225,7 @@ export class RolloutService {
           rollbackCommand: rollback ?? undefined,
           heartbeat: s.status === RolloutStepStatus.VERIFYING ? await this.heartbeats(s.nodeId) : undefined,
           baseline: s.healthBaseline ?? [],
+          joiningNodes: joining.filter((j) => j.nodeId !== s.nodeId).map((j) => j.nodeName),
         },
         r.toRevision,
         now,
@@ -260,8 +266,10 @@ export class RolloutService {
    * 'wait': the node is still settling from its previous change; the step starts on a later pass.
    */
   private async startStep(trx: EntityManager, r: Rollout, s: RolloutStep, now: Date, events: RolloutProgressEvent[]): Promise<'started' | 'wait'> {
-    const node = await new TenantScopedRepository(trx, Node).findById(r.tenantId, s.nodeId);
-    const skip = node ? skipReason(node, r.toRevision) : 'node deleted';
+    const members = await new TenantScopedRepository(trx, Node).find(r.tenantId, { clusterId: r.clusterId });
+    const node = members.find((n) => n.id === s.nodeId);
+    const bringUp = isBringUp(members.filter((n) => n.status !== NodeStatus.DECOMMISSIONED));
+    const skip = node ? skipReason(node, r.toRevision, bringUp) : 'node deleted';
     if (skip || !node) {
       await this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
       return 'started';
