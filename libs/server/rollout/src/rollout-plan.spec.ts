@@ -191,17 +191,19 @@ describe('releasePolicy', () => {
   const eligible = [state('a', 1), state('b', 1), state('fresh', 0)];
 
   it('lets the reconciler send only to released nodes; a node joining a running cluster waits for its step', () => {
-    expect(releasePolicy(new Set(['a']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a']);
-    expect(releasePolicy(new Set(['a', 'fresh']))(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'fresh']);
-    expect(releasePolicy('all')(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'b', 'fresh']);
+    expect(releasePolicy(new Set(['a']), false)(eligible, eligible).map((n) => n.nodeId)).toEqual(['a']);
+    expect(releasePolicy(new Set(['a', 'fresh']), false)(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'fresh']);
+    expect(releasePolicy('all', false)(eligible, eligible).map((n) => n.nodeId)).toEqual(['a', 'b', 'fresh']);
   });
 
   it('releases every node at once during bring-up (no node has a revision yet), whatever the rollout', () => {
     const bringUp = [state('x', 0), state('y', 0), state('z', 0)];
-    expect(releasePolicy(new Set())(bringUp, bringUp).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
+    expect(releasePolicy(new Set(), false)(bringUp, bringUp).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
     // A decommissioned node that once had a revision does not make a rebuilt cluster "running".
     const all = [...bringUp, { ...state('old', 3), availability: 'decommissioned' as const }];
-    expect(releasePolicy(new Set())(bringUp, all).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
+    expect(releasePolicy(new Set(), false)(bringUp, all).map((n) => n.nodeId)).toEqual(['x', 'y', 'z']);
+    // The first revision stays a bring-up after the first node applied it.
+    expect(releasePolicy(new Set(), true)(eligible, eligible).map((n) => n.nodeId)).toEqual(['fresh']);
   });
 });
 

@@ -246,15 +246,17 @@ export function releasedNodes(rollout: { status: RolloutStatus } | undefined, st
 }
 
 /**
- * The reconciler's policy from `releasedNodes`. During bring-up (`isBringUp` over every node of
- * the cluster) nodes that never applied a revision are released too: there is nothing on them to
- * protect, and they need each other for quorum. A node joining a running cluster is not: the
+ * The reconciler's policy from `releasedNodes`. During bring-up — the cluster's first revision, or
+ * no node of the cluster has applied any revision (`isBringUp`) — nodes that never applied a
+ * revision are released too: there is nothing on them to protect, and they need each other for
+ * quorum. (The first revision counts as bring-up throughout, so the first node to apply it does
+ * not turn the others into joining nodes.) A node joining a running cluster is not released: the
  * rollout sends it the revision after the members (or the reconciler, once the rollout succeeded).
  */
-export function releasePolicy(released: 'all' | Set<string>): SelectNodesToUpdate {
+export function releasePolicy(released: 'all' | Set<string>, firstRevision: boolean): SelectNodesToUpdate {
   if (released === 'all') return selectAllNodes;
   return (eligible, all) => {
-    const bringUp = isBringUp(all.filter((n) => n.availability !== 'decommissioned'));
+    const bringUp = firstRevision || isBringUp(all.filter((n) => n.availability !== 'decommissioned'));
     return eligible.filter((n) => (bringUp && !n.appliedRevision) || released.has(n.nodeId));
   };
 }

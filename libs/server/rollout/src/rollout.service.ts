@@ -268,7 +268,7 @@ export class RolloutService {
   private async startStep(trx: EntityManager, r: Rollout, s: RolloutStep, now: Date, events: RolloutProgressEvent[]): Promise<'started' | 'wait'> {
     const members = await new TenantScopedRepository(trx, Node).find(r.tenantId, { clusterId: r.clusterId });
     const node = members.find((n) => n.id === s.nodeId);
-    const bringUp = isBringUp(members.filter((n) => n.status !== NodeStatus.DECOMMISSIONED));
+    const bringUp = r.fromRevision === 0 || isBringUp(members.filter((n) => n.status !== NodeStatus.DECOMMISSIONED));
     const skip = node ? skipReason(node, r.toRevision, bringUp) : 'node deleted';
     if (skip || !node) {
       await this.setStep(trx, r, s, RolloutStepStatus.SKIPPED, { reason: skip ?? null, startedAt: now, finishedAt: now }, now, events);
@@ -353,6 +353,6 @@ function rolloutEvent(r: Rollout): RolloutProgressEvent {
 export async function rolloutNodeSelection(trx: EntityManager, tenantId: string, clusterId: string, revision: number): Promise<SelectNodesToUpdate> {
   const [rollout] = await new TenantScopedRepository(trx, Rollout).find(tenantId, { clusterId, toRevision: revision }, { createdAt: 'DESC' }, 1);
   const steps = rollout ? await new TenantScopedRepository(trx, RolloutStep).find(tenantId, { rolloutId: rollout.id }) : [];
-  return releasePolicy(releasedNodes(rollout, steps));
+  return releasePolicy(releasedNodes(rollout, steps), revision === 1);
 }
 
