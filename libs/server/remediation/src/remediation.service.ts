@@ -107,7 +107,9 @@ export class RemediationService {
     // A system query across tenants (the sweep); each cluster is then evaluated tenant-scoped.
     const clusters: Array<{ tenant_id: string; id: string }> = await this.dataSource.query(
       `SELECT c.tenant_id, c.id FROM clusters c
-        WHERE c.current_revision > 0 OR EXISTS (SELECT 1 FROM remediation_runs r WHERE r.cluster_id = c.id AND r.status IN ('AWAITING_APPROVAL', 'QUEUED', 'RUNNING'))
+        WHERE c.current_revision > 0
+           OR EXISTS (SELECT 1 FROM remediation_runs r WHERE r.cluster_id = c.id AND r.status IN ('AWAITING_APPROVAL', 'QUEUED', 'RUNNING'))
+           OR EXISTS (SELECT 1 FROM findings f WHERE f.cluster_id = c.id AND f.resolved_at IS NULL)
         LIMIT 1000`,
     );
     const drive: Array<{ tenantId: string; clusterId: string }> = [];
