@@ -1,5 +1,6 @@
 export * from './processes';
 export * from './graphql-client';
+export * from './graphql-subscriber';
 export * from './nats-server';
 export * from './process-group';
 export * from './galera-cluster';

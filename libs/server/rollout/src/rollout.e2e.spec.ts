@@ -1,8 +1,7 @@
 import { jetstream, type Consumer } from '@nats-io/jetstream';
 import { connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { publicKeyFromPem, verifyCommand, type AgentServiceClient, type ComponentHealth } from '@triad/protocol';
-import { agentServiceClient, enrollSimulatedAgent, labClusterSpec, labLoopbackAddresses, SimulatedAgentStream, startControlPlane, waitFor, type ControlPlane, type EnrolledIdentity, type GraphQLClient } from '@triad/testing';
-import WebSocket from 'ws';
+import { agentServiceClient, enrollSimulatedAgent, labClusterSpec, labLoopbackAddresses, SimulatedAgentStream, GraphQLSubscriber, startControlPlane, waitFor, type ControlPlane, type EnrolledIdentity, type GraphQLClient } from '@triad/testing';
 
 jest.setTimeout(240_000);
 
@@ -78,40 +77,6 @@ class ScriptedAgent {
   }
 }
 
-/** A `graphql-transport-ws` subscription over a real websocket; collects every `next` payload. */
-class Subscriber {
-  readonly events: Array<Record<string, unknown>> = [];
-  readonly errors: unknown[] = [];
-  private constructor(private readonly ws: WebSocket) {}
-
-  static async open(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<Subscriber> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-    const sub = new Subscriber(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.on('error', reject);
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-      ws.on('message', (raw) => {
-        const m = JSON.parse(raw.toString()) as { type: string; payload?: { data?: Record<string, unknown>; errors?: unknown } | unknown[] };
-        if (m.type === 'connection_ack') {
-          ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
-          // The server subscribes asynchronously; give it a moment before the test acts.
-          setTimeout(resolve, 300);
-        } else if (m.type === 'next' && !Array.isArray(m.payload)) {
-          if (m.payload?.errors) sub.errors.push(m.payload.errors);
-          if (m.payload?.data) sub.events.push(m.payload.data);
-        } else if (m.type === 'error') {
-          sub.errors.push(m.payload);
-        }
-      });
-    });
-    return sub;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
 const PROGRESS = 'subscription($c: ID!) { rolloutProgress(clusterId: $c) { rolloutId rolloutStatus toRevision step { nodeName order status reason } } }';
 
 describe('rollout end to end (api + worker processes, NATS, scripted agents, websocket subscription)', () => {
@@ -171,8 +136,8 @@ describe('rollout end to end (api + worker processes, NATS, scripted agents, web
     // Fresh nodes are not gated: revision 1 went to all three at once.
     expect((await latestRollout()).steps.map((s) => s.status)).toEqual(['SKIPPED', 'SKIPPED', 'SKIPPED']);
 
-    const mine = await Subscriber.open(cp.graphqlUrl, ownerToken, PROGRESS, { c: clusterId });
-    const theirs = await Subscriber.open(cp.graphqlUrl, otherToken, PROGRESS, { c: clusterId });
+    const mine = await GraphQLSubscriber.open(cp.graphqlUrl, ownerToken, PROGRESS, { c: clusterId });
+    const theirs = await GraphQLSubscriber.open(cp.graphqlUrl, otherToken, PROGRESS, { c: clusterId });
     try {
       const t0 = Date.now();
       expect(await updateSpec(1)).toBe(2);
