@@ -123,12 +123,12 @@ function replace(nodes: NodeHealthInput[], name: string, change: (n: NodeHealthI
 
 describe(evaluateCluster.name, () => {
   it('a healthy cluster is HEALTHY with no findings', () => {
-    expect(evaluate(healthyNodes())).toEqual({ health: 'HEALTHY', findings: [] });
+    expect(evaluate(healthyNodes())).toEqual({ health: 'HEALTHY', findings: [], held: [] });
   });
 
   it('is UNKNOWN without a desired revision, or before any node has reported', () => {
-    expect(evaluateCluster({ spec: undefined, revision: 0, nodes: healthyNodes() }, NOW)).toEqual({ health: 'UNKNOWN', findings: [] });
-    expect(evaluate(NAMES.map((n) => node(n, [], { status: 'PENDING' })))).toEqual({ health: 'UNKNOWN', findings: [] });
+    expect(evaluateCluster({ spec: undefined, revision: 0, nodes: healthyNodes() }, NOW)).toEqual({ health: 'UNKNOWN', findings: [], held: [] });
+    expect(evaluate(NAMES.map((n) => node(n, [], { status: 'PENDING' })))).toEqual({ health: 'UNKNOWN', findings: [], held: [] });
   });
 
   describe('liveness', () => {
@@ -153,6 +153,19 @@ describe(evaluateCluster.name, () => {
       const r = evaluate(nodes);
       expect(codes(r.findings)).toEqual(['NODE_UNREACHABLE:controller-1:']);
       expect(r.findings[0].message).toContain('sees it offline too');
+    });
+
+    it('a SUSPECT node\'s open findings are held as they are (not resolved), an UNREACHABLE node\'s are not', () => {
+      const open = new Map([
+        ['GALERA_DOWN:controller-2:', { firstSeenAt: new Date(NOW.getTime() - 30_000), nodeName: 'controller-2', severity: 'WARNING' as const }],
+        ['VIP_NOT_HELD:*:vip-keystone', { firstSeenAt: new Date(NOW.getTime() - 30_000), nodeName: null, severity: 'CRITICAL' as const }],
+      ]);
+      const suspect = evaluate(replace(healthyNodes(), 'controller-2', (n) => ({ ...n, status: 'SUSPECT' })), { openFindings: open });
+      expect(suspect.held).toEqual(['GALERA_DOWN:controller-2:']);
+      expect(codes(suspect.findings)).toEqual(['NODE_SUSPECT:controller-2:']);
+      expect(suspect.health).toBe('DEGRADED');
+      const unreachable = evaluate(replace(healthyNodes(), 'controller-2', (n) => ({ ...n, status: 'UNREACHABLE' })), { openFindings: open });
+      expect(unreachable.held).toEqual([]);
     });
 
     it('a SUSPECT node is a warning; every node UNREACHABLE is CRITICAL', () => {
@@ -240,10 +253,10 @@ describe(evaluateCluster.name, () => {
       expect(first[0]).toMatchObject({ key: 'RESOURCE_FAILED:controller-2:haproxy', owner: 'PACEMAKER', nodeId: 'id-controller-2', detail: { resource: 'haproxy', failCount: 1, node: 'controller-2' } });
       expect(first[0].action).toBe('waiting for Pacemaker to recover haproxy (60 s left)');
 
-      const opened = new Map([['RESOURCE_FAILED:controller-2:haproxy', new Date(NOW.getTime() - 45_000)]]);
+      const opened = new Map([['RESOURCE_FAILED:controller-2:haproxy', { firstSeenAt: new Date(NOW.getTime() - 45_000), nodeName: 'controller-2', severity: 'WARNING' as const }]]);
       expect(only(evaluate(withFailure(1), { openFindings: opened }).findings, 'RESOURCE_FAILED')[0].action).toBe('waiting for Pacemaker to recover haproxy (15 s left)');
 
-      const old = new Map([['RESOURCE_FAILED:controller-2:haproxy', new Date(NOW.getTime() - 61_000)]]);
+      const old = new Map([['RESOURCE_FAILED:controller-2:haproxy', { firstSeenAt: new Date(NOW.getTime() - 61_000), nodeName: 'controller-2', severity: 'WARNING' as const }]]);
       const late = only(evaluate(withFailure(1), { openFindings: old }).findings, 'RESOURCE_FAILED')[0];
       expect(late.owner).toBe('TRIAD');
       expect(late.action).toContain('did not recover haproxy within 60 s');
@@ -300,7 +313,7 @@ describe(evaluateCluster.name, () => {
     });
 
     it('VIPs are not judged when no node reports Pacemaker', () => {
-      expect(evaluate(NAMES.map((n) => node(n, [haproxy()])))).toEqual({ health: 'HEALTHY', findings: [] });
+      expect(evaluate(NAMES.map((n) => node(n, [haproxy()])))).toEqual({ health: 'HEALTHY', findings: [], held: [] });
     });
   });
 
@@ -388,7 +401,7 @@ describe(evaluateCluster.name, () => {
     it('the galera backend is not expected up when the layout has no Galera, and is when it does', () => {
       const galeraDown = (d: HaproxyHealthDetail) => d.backends.push({ name: 'galera', status: 'DOWN', servers: NAMES.map((name) => ({ name, status: 'DOWN', checkStatus: 'L4CON' })) });
       const nodes = healthyNodes().map((n) => ({ ...n, components: [pacemaker(n.name), haproxy(galeraDown)] }));
-      expect(evaluate(nodes)).toEqual({ health: 'HEALTHY', findings: [] });
+      expect(evaluate(nodes)).toEqual({ health: 'HEALTHY', findings: [], held: [] });
       const withGalera = nodes.map((n) => ({ ...n, components: [...n.components, galera()] }));
       expect(codes(evaluate(withGalera).findings)).toEqual(NAMES.map((n) => `HAPROXY_BACKEND_DOWN:${n}:galera`));
     });

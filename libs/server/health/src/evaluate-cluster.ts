@@ -9,7 +9,7 @@ import {
   rabbitmqDetail,
   type ComponentReport,
 } from './component-report';
-import { findingKey, rollUp, type ClusterHealthState, type FindingCode, type FindingComponent, type FindingDraft, type FindingOwner } from './finding';
+import { findingKey, rollUp, type ClusterHealthState, type FindingCode, type FindingComponent, type FindingDraft, type FindingOwner, type FindingSeverity } from './finding';
 
 /** Pacemaker's INFINITY: the default migration-threshold (a resource is never banned for failing). */
 export const PACEMAKER_INFINITY = 1_000_000;
@@ -35,16 +35,28 @@ export interface ClusterHealthInput {
   /** `{ [nodeName]: { [artifact]: sha256 } }` of the current revision, when known. */
   expectedArtifacts?: Record<string, Record<string, string>>;
   nodes: readonly NodeHealthInput[];
-  /** first_seen_at of the cluster's open findings, by key (for the Pacemaker grace). */
-  openFindings?: ReadonlyMap<string, Date>;
+  /** The cluster's open findings by key: first_seen_at for the Pacemaker grace; node and severity to hold a SUSPECT node's. */
+  openFindings?: ReadonlyMap<string, OpenFindingRef>;
   pacemakerGraceMs?: number;
   /** The resources' migration-threshold (Pacemaker's default: INFINITY). */
   migrationThreshold?: number;
 }
 
+export interface OpenFindingRef {
+  firstSeenAt: Date;
+  nodeName: string | null;
+  severity: FindingSeverity;
+}
+
 export interface ClusterEvaluation {
   health: ClusterHealthState;
   findings: FindingDraft[];
+  /**
+   * Keys of open findings about a SUSPECT node that stay open as they are: its heartbeat is late,
+   * not known to be gone, so nothing is concluded from it either way (no resolve and re-open, which
+   * would also restart the Pacemaker grace). They count in the rollup.
+   */
+  held: string[];
 }
 
 const NOT_REMEDIATED = 'not remediated: Triad cannot hear from the node; it may be our network';
@@ -75,11 +87,14 @@ interface ReachableNode extends NodeHealthInput {
  */
 export function evaluateCluster(input: ClusterHealthInput, now: Date): ClusterEvaluation {
   const nodes = input.nodes.filter((n) => n.status !== 'DECOMMISSIONED');
-  if (!input.spec || input.revision <= 0 || !nodes.some((n) => n.status !== 'PENDING')) return { health: 'UNKNOWN', findings: [] };
+  if (!input.spec || input.revision <= 0 || !nodes.some((n) => n.status !== 'PENDING')) return { health: 'UNKNOWN', findings: [], held: [] };
   const ctx = new Evaluation(input, nodes, now);
   ctx.run();
   const findings = [...ctx.findings.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { health: rollUp(findings), findings };
+  const suspect = new Set(nodes.filter((n) => n.status === 'SUSPECT').map((n) => n.name));
+  const held = [...(input.openFindings ?? [])].filter(([key, f]) => f.nodeName !== null && suspect.has(f.nodeName) && !ctx.findings.has(key)).map(([key]) => key);
+  const heldSeverities = held.map((key) => ({ severity: input.openFindings?.get(key)?.severity ?? 'WARNING' }));
+  return { health: rollUp([...findings, ...heldSeverities]), findings, held: held.sort() };
 }
 
 class Evaluation {
@@ -131,7 +146,7 @@ class Evaluation {
   /** Owner and action of a problem Pacemaker repairs while it can, for at most the grace after the finding opened. */
   private pacemakerOwned(code: FindingCode, nodeName: string | null, subject: string | null, canAct: boolean, what: string): { owner: FindingOwner; action: string } {
     if (!canAct) return { owner: 'TRIAD', action: `Pacemaker cannot act on ${what} (see message): Triad remediates it` };
-    const firstSeen = this.input.openFindings?.get(findingKey(code, nodeName, subject)) ?? this.now;
+    const firstSeen = this.input.openFindings?.get(findingKey(code, nodeName, subject))?.firstSeenAt ?? this.now;
     const left = this.graceMs - (this.now.getTime() - firstSeen.getTime());
     if (left > 0) return { owner: 'PACEMAKER', action: `waiting for Pacemaker to recover ${what} (${Math.ceil(left / 1000)} s left)` };
     return { owner: 'TRIAD', action: `Pacemaker did not recover ${what} within ${Math.round(this.graceMs / 1000)} s: Triad remediates it` };

@@ -6,7 +6,7 @@ import { createLogger } from '@triad/logging';
 import type { ComponentHealth } from '@triad/protocol';
 import { createTestDatabase, labClusterSpec, labLoopbackAddresses, type TestDatabase } from '@triad/testing';
 import { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
+import { IsNull, type DataSource } from 'typeorm';
 import { HealthEventPublisher, HealthEventSubscriber, type ClusterHealthEvent } from './health-events';
 import { HealthMonitor } from './health.monitor';
 import { HealthService } from './health.service';
@@ -185,6 +185,22 @@ describe(HealthMonitor.name, () => {
     expect((await ds.getRepository(Finding).findBy({ clusterId: a.clusterId, key: 'NODE_UNREACHABLE:controller-1:' })).length).toBe(2);
     await setStatus(a, 'controller-1', NodeStatus.ONLINE);
     await monitor.tick();
+  });
+
+  it('a SUSPECT node\'s findings stay open as they were (no resolve and re-open while its heartbeat is late)', async () => {
+    await heartbeats(a, (name) => [name === 'controller-2' ? haproxy(['controller-3']) : haproxy()]);
+    await monitor.tick();
+    const opened = await ds.getRepository(Finding).findOneByOrFail({ clusterId: a.clusterId, key: 'HAPROXY_BACKEND_DOWN:controller-2:keystone', resolvedAt: IsNull() });
+    await setStatus(a, 'controller-2', NodeStatus.SUSPECT);
+    await monitor.tick();
+    const open = await service.findings(a.tenantId, a.clusterId);
+    expect(open.map((f) => f.key).sort()).toEqual(['HAPROXY_BACKEND_DOWN:controller-2:keystone', 'NODE_SUSPECT:controller-2:']);
+    expect(open.find((f) => f.id === opened.id)?.firstSeenAt).toEqual(opened.firstSeenAt);
+    await setStatus(a, 'controller-2', NodeStatus.ONLINE);
+    await heartbeats(a, () => [haproxy()]);
+    await monitor.tick();
+    expect(await service.findings(a.tenantId, a.clusterId)).toEqual([]);
+    expect((await ds.getRepository(Finding).findOneByOrFail({ id: opened.id })).resolvedAt).toBeInstanceOf(Date);
   });
 
   it('a problem Pacemaker can repair is its own during the grace, then Triad\'s (owner rewritten and published)', async () => {

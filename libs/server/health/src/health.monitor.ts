@@ -148,12 +148,12 @@ export class HealthMonitor {
           revision: revision?.revision ?? 0,
           expectedArtifacts: revision?.artifactDigests,
           nodes,
-          openFindings: new Map(open.map((f) => [f.key, f.firstSeenAt])),
+          openFindings: new Map(open.map((f) => [f.key, { firstSeenAt: f.firstSeenAt, nodeName: f.nodeName, severity: f.severity as FindingDraft['severity'] }])),
           pacemakerGraceMs: this.options.pacemakerGraceMs,
         },
         now,
       );
-      return this.record(trx, tenantId, cluster, open, evaluation.findings, evaluation.health as ClusterHealth, now);
+      return this.record(trx, tenantId, cluster, open, evaluation.findings, new Set(evaluation.held), evaluation.health as ClusterHealth, now);
     });
     if (outcome && (outcome.healthChanged || outcome.opened.length || outcome.resolved.length || outcome.reassigned.length)) {
       const event: ClusterHealthEvent = {
@@ -170,7 +170,7 @@ export class HealthMonitor {
     return outcome;
   }
 
-  private async record(trx: EntityManager, tenantId: string, cluster: Cluster, open: Finding[], drafts: FindingDraft[], health: ClusterHealth, now: Date): Promise<HealthOutcome> {
+  private async record(trx: EntityManager, tenantId: string, cluster: Cluster, open: Finding[], drafts: FindingDraft[], held: ReadonlySet<string>, health: ClusterHealth, now: Date): Promise<HealthOutcome> {
     const log = this.logger.child({ tenantId, clusterId: cluster.id });
     const findings = new TenantScopedRepository(trx, Finding);
     const byKey = new Map(open.map((f) => [f.key, f]));
@@ -199,6 +199,10 @@ export class HealthMonitor {
       stillOpen.push(inserted);
     }
     for (const row of byKey.values()) {
+      if (held.has(row.key)) {
+        stillOpen.push(row);
+        continue;
+      }
       await findings.update(tenantId, { id: row.id }, { resolvedAt: now });
       await recordAudit(trx, tenantId, SYSTEM_ACTOR, {
         action: 'finding.resolved',
