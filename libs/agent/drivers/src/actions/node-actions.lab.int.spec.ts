@@ -8,9 +8,10 @@ import { waitFor } from '@triad/testing';
 // The lab tool drives real controllers (network namespaces); its library is what its docs offer tests.
 /* eslint-disable @nx/enforce-module-boundaries */
 import { cibWithoutClones, renderLabClusterFiles, startClusterStack } from '../../../../../tools/lab/src/cluster-stack';
-import { Lab } from '../../../../../tools/lab/src/lab';
+import { Lab, LAB_CLUSTER_STACK_SCRIPT } from '../../../../../tools/lab/src/lab';
 import { labClusterSpec } from '../../../../../tools/lab/src/lab-cluster-spec';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { ClusterStack } from '../cluster-stack/cluster-stack';
 import { CLUSTER_TOOLS, type ToolRunner } from '../pacemaker/cluster-tools';
 import { PacemakerDriver } from '../pacemaker/pacemaker.driver';
 import { NodeActions } from './node-actions';
@@ -57,7 +58,9 @@ describe(`${NodeActions.name} (Pacemaker, live lab cluster)`, () => {
     driver = new PacemakerDriver({ nodeName: NODE, workDir: join(dir, 'pacemaker'), logger, run: inside(NODE), checkTimeoutMs: 60_000 });
     await driver.start();
     await applyArtifact(driver, withDummy(renderLabClusterFiles(lab, labClusterSpec(lab), 'haproxy-vips')[NODE]?.['cib.xml'] ?? ''), logger);
-    actions = new NodeActions({ pacemaker: driver });
+    // How the lab's agents start the stack (TRIAD_CLUSTER_STACK_START/STOP): the lab's script inside the controller.
+    const clusterStack = new ClusterStack({ startCommands: [[LAB_CLUSTER_STACK_SCRIPT, 'start']], stopCommands: [[LAB_CLUSTER_STACK_SCRIPT, 'stop']], logger, run: inside(NODE) });
+    actions = new NodeActions({ pacemaker: driver, clusterStack });
   }, 300_000);
 
   afterAll(async () => {
@@ -93,4 +96,18 @@ describe(`${NodeActions.name} (Pacemaker, live lab cluster)`, () => {
   it('fails with the tool message for a resource the cluster does not have', async () => {
     await expect(run('pacemaker.cleanup', { resource: 'no-such-resource' })).rejects.toThrow(/crm_resource --cleanup --resource no-such-resource failed \(exit \d+\).*not found/);
   }, 30_000);
+
+  it('starts the cluster stack after kill -9 of corosync and pacemakerd: the node is online again in the membership', async () => {
+    expect((await run('cluster_stack.start', {})).result).toEqual({ corosync: true, pacemaker: true, started: false });
+    await lab.kill(NODE, 'pacemakerd');
+    await lab.kill(NODE, 'corosync');
+    const other = new PacemakerDriver({ nodeName: 'controller-2', workDir: join(dir, 'pacemaker-2'), logger, run: inside('controller-2') });
+    await waitFor(`${NODE} offline as seen from controller-2`, async () => (await other.status()).nodes.find((n) => n.name === NODE)?.online === false, 60_000, 500);
+
+    const t0 = Date.now();
+    const r = await run('cluster_stack.start', {});
+    expect(r.result).toEqual({ corosync: true, pacemaker: true, started: true });
+    await waitFor(`${NODE} online again`, async () => (await other.status()).nodes.find((n) => n.name === NODE)?.online === true, 120_000, 500);
+    console.log(`cluster_stack.start after kill -9: ${NODE} online again ${Date.now() - t0} ms after the action started (action itself ${r.message})`);
+  }, 240_000);
 });

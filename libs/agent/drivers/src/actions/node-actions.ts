@@ -9,7 +9,7 @@ import type { PacemakerDriver } from '../pacemaker/pacemaker.driver';
 import { classicConfigNodes, parseRabbitmqConf } from '../rabbitmq/rabbitmq-files';
 import type { RabbitmqDriver } from '../rabbitmq/rabbitmq.driver';
 
-/** The cluster stack on this node (contract C: `ClusterStack` of the lab-drivers workstream). */
+/** The cluster stack on this node: what NodeActions needs of `ClusterStack` (contract C); tests may pass their own. */
 export interface ClusterStackControl {
   isRunning(): Promise<{ corosync: boolean; pacemaker: boolean }>;
   start(): Promise<void>;
