@@ -23,6 +23,8 @@ want pgrep procps
 want rsync rsync
 want mariabackup mariadb-backup
 want curl curl
+# ocf:heartbeat:rabbitmq-cluster lists the online nodes with xmllint; without it RabbitMQ never clusters.
+want xmllint libxml2-utils
 [ -e /usr/lib/galera/libgalera_smm.so ] || need_apt+=(galera-4)
 [ -d /usr/lib/ocf/resource.d/heartbeat ] || need_apt+=(resource-agents)
 

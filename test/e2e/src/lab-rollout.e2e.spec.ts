@@ -97,6 +97,10 @@ describe('rollouts on a lab brought up by the drivers', () => {
     owner = cp.client(await cp.bootstrapTenant('lab-rollout'));
     const cloud = await owner.ok<{ createCloud: { id: string } }>('mutation { createCloud(name: "lab") { id } }');
     clusterId = (await owner.ok<{ createCluster: { id: string } }>('mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }', { c: cloud.createCloud.id })).createCluster.id;
+    // Rollouts only: remediation (its own e2e) would otherwise start acting on Galera while
+    // Pacemaker's galera agent still bootstraps it (after the 60 s Pacemaker grace), and its node
+    // actions would race the rollout's.
+    await owner.ok('mutation($c: ID!) { setRemediationPolicy(clusterId: $c, policy: OFF) { id } }', { c: clusterId });
     const token = (await owner.ok<{ createEnrollmentToken: { secret: string } }>('mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }', { c: clusterId }))
       .createEnrollmentToken.secret;
     await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
