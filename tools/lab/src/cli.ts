@@ -52,6 +52,17 @@ program
     }
   });
 
+program
+  .command('add')
+  .description('add a controller to the running lab (controller-<next>: stand-ins, nothing configured), e.g. to enroll it for scale-out')
+  .action(async () => {
+    const t0 = Date.now();
+    const lab = open();
+    const c = await lab.add();
+    printStatus(await lab.status());
+    console.log(`${c.name} (${c.address}) added in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
 program.command('down').action(async () => {
   const t0 = Date.now();
   await Lab.down(labOpts().name, labOpts().stateRoot);

@@ -124,8 +124,28 @@ describe(Lab.name, () => {
     expect((await lab.exec('controller-1', ['/usr/bin/test', '-e', '/run/only-on-c1'])).code).not.toBe(0);
   }, 60_000);
 
+  it('add puts a fourth controller on the running lab: the others reach it by name, its stand-ins answer, it holds nothing configured', async () => {
+    const t0 = Date.now();
+    // From another handle, as `tools/lab/lab add` does.
+    const added = await Lab.open(name, STATE_ROOT).add();
+    console.log(`controller added in ${Date.now() - t0} ms`);
+    lab = Lab.open(name, STATE_ROOT);
+    expect(added).toMatchObject({ name: 'controller-4', address: address(1).replace(/\.1$/, '.4') });
+    for (const from of ['controller-1', 'controller-3']) {
+      expect(await connects(lab, from, added.address, 5000)).toBe(true);
+      expect((await lab.exec(from, ['/usr/bin/getent', 'hosts', 'controller-4'])).stdout).toContain(added.address);
+    }
+    expect(await connects(lab, 'controller-4', lab.gatewayAddress, gatewayPort)).toBe(true);
+    expect((await lab.exec('controller-4', ['/usr/bin/getent', 'hosts', 'controller-2'])).stdout).toContain(address(2));
+    expect(await get(`http://${added.address}:5000/v3`)).toMatchObject({ node: 'controller-4', service: 'keystone' });
+    expect((await lab.exec('controller-4', ['/bin/hostname'])).stdout.trim()).toBe('controller-4');
+    // A fresh controller: no Pacemaker CIB, no MariaDB data yet.
+    expect((await lab.exec('controller-4', ['/usr/bin/test', '-e', '/var/lib/pacemaker/cib/cib.xml'])).code).not.toBe(0);
+    expect((await lab.exec('controller-4', ['/usr/bin/test', '-e', '/var/lib/mysql/grastate.dat'])).code).not.toBe(0);
+  }, 60_000);
+
   it('down from another handle removes every namespace, veth, process, mount and file', async () => {
-    expect(Lab.list(STATE_ROOT)).toContainEqual(expect.objectContaining({ name, phase: 'up', controllersRunning: 3, controllers: 3 }));
+    expect(Lab.list(STATE_ROOT)).toContainEqual(expect.objectContaining({ name, phase: 'up', controllersRunning: 4, controllers: 4 }));
     const t0 = Date.now();
     await Lab.open(name, STATE_ROOT).down();
     console.log(`lab down in ${Date.now() - t0} ms`);

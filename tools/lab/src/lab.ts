@@ -207,11 +207,8 @@ export class Lab {
     // The spec's `rabbitmq-erlang-cookie` secret reference, resolved for this lab's agents.
     mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
     writeFileSync(join(dir, ERLANG_COOKIE_SECRET), randomBytes(20).toString('hex').toUpperCase(), { mode: 0o400 });
-    const hosts = ['127.0.0.1 localhost', ...state.controllers.map((c) => `${c.address} ${c.name}`), `${state.gatewayAddress} lab-gateway`];
-    for (const c of state.controllers) {
-      mkdirSync(join(c.dir, 'logs'), { recursive: true });
-      writeFileSync(join(c.dir, 'hosts'), hosts.join('\n') + '\n');
-    }
+    for (const c of state.controllers) mkdirSync(join(c.dir, 'logs'), { recursive: true });
+    lab.writeHostsFiles();
     await Promise.all(state.controllers.map((c) => lab.startAnchor(c)));
 
     const services = options.services ?? DEFAULT_STANDIN_SERVICES;
@@ -221,6 +218,37 @@ export class Lab {
     state.phase = 'up';
     lab.save();
     return lab;
+  }
+
+  /**
+   * Scale-out: one more controller in this running lab (`controller-<next>`), laid out like the
+   * controllers of `up` — its namespace on the lab bridge, private mounts, the stand-ins the first
+   * controller runs; MariaDB and RabbitMQ installed but nothing configured or started — and every
+   * controller's /etc/hosts knows it. `down` removes it with the rest. Returns its record.
+   */
+  async add(): Promise<Readonly<ControllerRecord>> {
+    if (this.state.phase !== 'up') throw new Error(`lab ${this.name} is ${this.state.phase}, not up`);
+    const index = Math.max(0, ...this.state.controllers.map((c) => c.index)) + 1;
+    if (index > 16) throw new Error(`lab ${this.name} has ${this.state.controllers.length} controllers, the most a lab holds is 16`);
+    const prefix = `${LAB_NETWORK_PREFIX}.${this.state.net}`;
+    const c: ControllerRecord = {
+      name: `controller-${index}`,
+      index,
+      netns: `${this.name}-c${index}`,
+      address: `${prefix}.${index}`,
+      dir: join(this.dir, `controller-${index}`),
+      stopped: false,
+    };
+    // Recorded before anything is created, so `down` removes a half-added controller too.
+    this.state.controllers.push(c);
+    this.save();
+    mkdirSync(join(c.dir, 'logs'), { recursive: true });
+    await this.connectController(c);
+    this.writeHostsFiles();
+    await this.startAnchor(c);
+    const services = this.standinServices();
+    if (services.length > 0) await this.spawnStandin(c.name, services);
+    return c;
   }
 
   /**
@@ -492,19 +520,43 @@ export class Lab {
     await ip('-n', sw, 'link', 'set', 'lo', 'up');
     await ip('-n', sw, 'link', 'add', 'br0', 'type', 'bridge');
     await ip('-n', sw, 'link', 'set', 'br0', 'up');
-    for (const c of this.state.controllers) {
-      const port = `sw-c${c.index}`;
-      await ip('netns', 'add', c.netns);
-      await ip('link', 'add', 'eth0', 'netns', c.netns, 'type', 'veth', 'peer', 'name', port, 'netns', sw);
-      await ip('-n', sw, 'link', 'set', port, 'master', 'br0', 'up');
-      await ip('-n', c.netns, 'link', 'set', 'lo', 'up');
-      await ip('-n', c.netns, 'addr', 'add', `${c.address}/24`, 'dev', 'eth0');
-      await ip('-n', c.netns, 'link', 'set', 'eth0', 'up');
-    }
+    for (const c of this.state.controllers) await this.connectController(c);
     await ip('link', 'add', gatewayLink, 'type', 'veth', 'peer', 'name', 'gw', 'netns', sw);
     await ip('-n', sw, 'link', 'set', 'gw', 'master', 'br0', 'up');
     await ip('addr', 'add', `${gatewayAddress}/24`, 'dev', gatewayLink);
     await ip('link', 'set', gatewayLink, 'up');
+  }
+
+  /** The controller's namespace, plugged into the lab bridge with its address on eth0. */
+  private async connectController(c: ControllerRecord): Promise<void> {
+    const ip = (...args: string[]) => mustRun('ip', args);
+    const sw = this.state.switchNetns;
+    const port = `sw-c${c.index}`;
+    await ip('netns', 'add', c.netns);
+    await ip('link', 'add', 'eth0', 'netns', c.netns, 'type', 'veth', 'peer', 'name', port, 'netns', sw);
+    await ip('-n', sw, 'link', 'set', port, 'master', 'br0', 'up');
+    await ip('-n', c.netns, 'link', 'set', 'lo', 'up');
+    await ip('-n', c.netns, 'addr', 'add', `${c.address}/24`, 'dev', 'eth0');
+    await ip('-n', c.netns, 'link', 'set', 'eth0', 'up');
+  }
+
+  /**
+   * Each controller's /etc/hosts (bind-mounted by its anchor): every controller and the gateway.
+   * Rewritten in place, so running controllers see a controller that was added.
+   */
+  private writeHostsFiles(): void {
+    const hosts = ['127.0.0.1 localhost', ...this.state.controllers.map((c) => `${c.address} ${c.name}`), `${this.state.gatewayAddress} lab-gateway`];
+    for (const c of this.state.controllers) writeFileSync(join(c.dir, 'hosts'), hosts.join('\n') + '\n');
+  }
+
+  /** The stand-ins the lab's controllers run (read from the first one's supervised record). */
+  private standinServices(): StandinService[] {
+    const standin = this.state.processes.find((p) => p.name === 'standin');
+    if (!standin) return [];
+    return standin.argv.flatMap((arg, i) => {
+      const m = standin.argv[i - 1] === '--listen' ? /^([a-z0-9-]+)=.*:(\d+)$/.exec(arg) : null;
+      return m ? [{ name: m[1], port: Number(m[2]) }] : [];
+    });
   }
 
   private spawnDetached([command = '', ...args]: string[], logFile: string, env: Record<string, string>, cwd: string): ProcessRef {
