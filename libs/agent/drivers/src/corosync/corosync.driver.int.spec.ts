@@ -6,6 +6,7 @@ import { applyArtifact } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import { renderCorosyncConf } from '@triad/render';
 import { labClusterSpec } from '@triad/testing';
+import { ClusterStack } from '../cluster-stack/cluster-stack';
 import { CorosyncDriver } from './corosync.driver';
 import { corosyncConfProblems } from './corosync-conf';
 
@@ -66,5 +67,17 @@ describe(CorosyncDriver.name, () => {
   it('fails a file without this node before running anything', async () => {
     await expect(applyArtifact(new CorosyncDriver({ nodeName: 'controller-9', configFile, logger }), conf(), logger)).rejects.toThrow('corosync.conf rejected: this node (controller-9) is not in the nodelist');
     expect(existsSync(configFile)).toBe(false);
+  });
+
+  it('starts the cluster stack when corosync does not run, and rolls the file back when the stack cannot start', async () => {
+    await writeFile(configFile, '# the old one\n');
+    // The host's start command (a real process): here it fails, like a systemctl without the units.
+    const stack = new ClusterStack({ startCommands: [['/bin/sh', '-c', 'echo Unit corosync.service not found. >&2; exit 5']], stopCommands: [['/bin/true']], logger });
+    const withStack = new CorosyncDriver({ nodeName: 'controller-1', configFile, logger, stack });
+    await expect(applyArtifact(withStack, conf(), logger)).rejects.toMatchObject({
+      step: 'reload',
+      message: expect.stringContaining('could not start the cluster stack: cluster stack start: `/bin/sh -c echo Unit corosync.service not found. >&2; exit 5` exited 5: Unit corosync.service not found.'),
+    });
+    expect(readFileSync(configFile, 'utf8')).toBe('# the old one\n');
   });
 });

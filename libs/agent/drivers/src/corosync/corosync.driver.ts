@@ -143,6 +143,9 @@ export class CorosyncDriver implements ComponentDriver {
       return 'there was no previous corosync.conf: the new one was removed';
     }
     await writeFileAtomic(this.opts.configFile, previous, 0o644);
+    // Never starts the stack: a rollback puts back what was there, running or not.
+    if (!(await this.running())) return 'the previous corosync.conf was restored (corosync does not run)';
+    this.broughtUp = false;
     await this.reload();
     await this.check(previous);
     return 'the previous corosync.conf was restored';
