@@ -313,6 +313,12 @@ describe('waitSatisfied', () => {
     expect(waitSatisfied(step, [], { ...online, status: 'SUSPECT' }, 4)).toBe(false);
   });
 
+  it("resources have started once none is stopped on the node; failed-action history is the cleanup playbook's", () => {
+    const step = { nodeName: 'controller-2', action: 'wait.resources_started' as const, args: {} };
+    expect(waitSatisfied(step, [finding('RESOURCE_STOPPED', 'controller-2', { subject: 'galera' })], online, 4)).toBe(false);
+    expect(waitSatisfied(step, [finding('RESOURCE_FAILED', 'controller-2', { subject: 'galera', owner: 'PACEMAKER' })], online, 4)).toBe(true);
+  });
+
   it('a revision is applied when the node reports the current one', () => {
     const step = { nodeName: 'controller-1', action: 'wait.revision_applied' as const, args: {} };
     expect(waitSatisfied(step, [], { ...online, appliedRevision: 3 }, 4)).toBe(false);

@@ -398,7 +398,8 @@ export function waitSatisfied(step: PlannedStep, findings: readonly FindingView[
     case 'wait.node_rejoined':
       return node?.status === 'ONLINE' && !on(['CLUSTER_STACK_DOWN', 'PACEMAKER_NODE_OFFLINE']);
     case 'wait.resources_started':
-      return node?.status === 'ONLINE' && !on(['RESOURCE_STOPPED', 'RESOURCE_FAILED', 'RESOURCE_BLOCKED']);
+      // Started, not spotless: failed-action history (RESOURCE_FAILED) is the cleanup playbook's.
+      return node?.status === 'ONLINE' && !on(['RESOURCE_STOPPED']);
     case 'wait.resource_recovered':
       return !findings.some((f) => f.key === step.args['findingKey']);
     case 'wait.galera_synced':
