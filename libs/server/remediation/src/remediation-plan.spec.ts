@@ -31,6 +31,7 @@ function input(over: Partial<PlannerInput> = {}): PlannerInput {
     policy: 'AUTOMATIC',
     maintenance: false,
     freeze: null,
+    hold: null,
     activeRun: null,
     findings: [],
     nodes: nodes3(),
@@ -146,6 +147,11 @@ describe('planRemediation', () => {
     it('a frozen tenant gets no run, and the reason says why', () => {
       const d = planRemediation(input({ freeze: '3 of 3 nodes unreachable', findings: broken }));
       expect(d).toEqual({ kind: 'none', reason: 'frozen: 3 of 3 nodes unreachable' });
+    });
+
+    it('holds off while the cluster is still being built or a rollout changes it', () => {
+      const reason = 'the cluster has not been HEALTHY since its bring-up';
+      expect(planRemediation(input({ hold: reason, findings: broken }))).toEqual({ kind: 'none', reason });
     });
 
     it('one run per cluster at a time', () => {

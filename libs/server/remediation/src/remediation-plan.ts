@@ -53,6 +53,11 @@ export interface PlannerInput {
   maintenance: boolean;
   /** Why the tenant (or everything) is frozen; null when it is not. */
   freeze: string | null;
+  /**
+   * Why the cluster is not Triad's to repair right now although nothing is frozen: still being
+   * built (never HEALTHY since its bring-up), or a rollout is changing it. Null otherwise.
+   */
+  hold: string | null;
   /** A run of the cluster that has not ended (one run per cluster at a time). */
   activeRun: { id: string; status: string } | null;
   findings: readonly FindingView[];
@@ -88,6 +93,7 @@ export function planRemediation(input: PlannerInput): PlanDecision {
   if (input.maintenance) return { kind: 'none', reason: 'maintenance mode is on: no remediation' };
   if (input.policy === 'OFF') return { kind: 'none', reason: 'remediation policy is OFF' };
   if (input.freeze) return { kind: 'none', reason: `frozen: ${input.freeze}` };
+  if (input.hold) return { kind: 'none', reason: input.hold };
   if (input.activeRun) return { kind: 'none', reason: `run ${input.activeRun.id} is ${input.activeRun.status}; one run per cluster at a time` };
 
   const nodes = new Map(input.nodes.map((n) => [n.name, n]));

@@ -1,5 +1,5 @@
 import { ClusterFixture, CommandsService, NodeActionService, Reconciler, testSigner } from '@triad/commands';
-import { AuditActorType, Command, CommandStatus, Finding, Node, NodeStatus, RemediationRun, RemediationRunStatus, RemediationStep, createDataSource } from '@triad/db';
+import { AuditActorType, Cluster, ClusterHealth, Command, CommandStatus, Finding, Node, NodeStatus, RemediationRun, RemediationRunStatus, RemediationStep, createDataSource } from '@triad/db';
 import { createLogger } from '@triad/logging';
 import type { CommandUpdate__Output } from '@triad/protocol';
 import { createTestDatabase, labClusterSpec, labLoopbackAddresses, type TestDatabase } from '@triad/testing';
@@ -45,6 +45,7 @@ describe(`${RemediationService.name} runner`, () => {
     const f = await ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));
     await f.nodes();
     await f.newRevision();
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.HEALTHY });
     return f;
   }
 

@@ -2,6 +2,7 @@ import { ClusterFixture, NodeActionService, Reconciler, testSigner } from '@tria
 import {
   AuditEvent,
   Cluster,
+  ClusterHealth,
   Node,
   NodeStatus,
   RemediationAttempt,
@@ -10,6 +11,8 @@ import {
   RemediationRunStatus,
   RemediationStep,
   RemediationStepStatus,
+  Rollout,
+  RolloutStatus,
   AuditActorType,
   Finding,
   createDataSource,
@@ -71,7 +74,8 @@ describe(RemediationService.name, () => {
     const f = await ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));
     await f.nodes();
     await f.newRevision();
-    await ds.getRepository(Cluster).update({ id: f.clusterId }, { remediationPolicy: policy });
+    // A cluster that has been up (remediation holds off while one is still being built).
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { remediationPolicy: policy, health: ClusterHealth.HEALTHY });
     return f;
   }
   const runs = (f: ClusterFixture) => ds.getRepository(RemediationRun).find({ where: { clusterId: f.clusterId }, order: { createdAt: 'ASC' } });
@@ -157,6 +161,19 @@ describe(RemediationService.name, () => {
     await service.setMaintenance(f.tenantId, f.clusterId, false, null, operator);
     await service.evaluateCluster(f.tenantId, f.clusterId, null);
     expect((await runs(f)).map((r) => r.status)).toEqual([RemediationRunStatus.CANCELLED, RemediationRunStatus.AWAITING_APPROVAL]);
+  });
+
+  it('holds off while the cluster has never been HEALTHY since its bring-up, or a rollout is changing it', async () => {
+    const f = await cluster();
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.CRITICAL });
+    await open.set(f.clusterId, [stackDown('controller-2')]);
+    expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
+    expect(await runs(f)).toHaveLength(0);
+    await ds.getRepository(AuditEvent).save({ tenantId: f.tenantId, actorType: AuditActorType.SYSTEM, actorId: null, action: 'cluster.health.changed', targetType: 'cluster', targetId: f.clusterId, detail: { from: 'UNKNOWN', to: 'HEALTHY' } });
+    const rollout = await ds.getRepository(Rollout).save({ tenantId: f.tenantId, clusterId: f.clusterId, fromRevision: 0, toRevision: 1, status: RolloutStatus.RUNNING });
+    expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
+    await ds.getRepository(Rollout).update({ id: rollout.id }, { status: RolloutStatus.SUCCEEDED });
+    expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(true);
   });
 
   it('a frozen tenant gets no run', async () => {

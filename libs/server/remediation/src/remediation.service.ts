@@ -2,6 +2,7 @@ import { Reconciler, lockCluster } from '@triad/commands';
 import {
   AuditEvent,
   Cluster,
+  ClusterHealth,
   ClusterRevision,
   Command,
   CommandStatus,
@@ -13,6 +14,8 @@ import {
   RemediationRunStatus,
   RemediationStep,
   RemediationStepStatus,
+  Rollout,
+  RolloutStatus,
   SYSTEM_ACTOR,
   TenantScopedRepository,
   recordAudit,
@@ -190,6 +193,7 @@ export class RemediationService {
         policy: cluster.remediationPolicy,
         maintenance: cluster.maintenance,
         freeze,
+        hold: await this.holdReason(trx, cluster),
         activeRun: active ? { id: active.id, status: active.status } : null,
         findings,
         nodes: nodes.map((n) => ({ name: n.name, status: n.status })),
@@ -495,6 +499,23 @@ export class RemediationService {
     if (cluster.currentRevision === 0) return fallback;
     const revision = await new TenantScopedRepository(trx, ClusterRevision).findOne(cluster.tenantId, { clusterId: cluster.id, revision: cluster.currentRevision });
     return revision ? specNodeNames(revision.spec as unknown as ClusterSpec).length : fallback;
+  }
+
+  /**
+   * A cluster being built (never HEALTHY since it got a revision: Pacemaker's agents may still be
+   * forming Galera and RabbitMQ, slower than any grace) or changed by a rollout is not repaired:
+   * Triad would race the resource agents' bootstrap or the rollout's own commands.
+   */
+  private async holdReason(trx: EntityManager, cluster: Cluster): Promise<string | null> {
+    const rolling = await new TenantScopedRepository(trx, Rollout).count(cluster.tenantId, { clusterId: cluster.id, status: In([RolloutStatus.PENDING, RolloutStatus.RUNNING]) });
+    if (rolling > 0) return 'a rollout is changing the cluster: remediation waits for it to end';
+    if (cluster.health === ClusterHealth.HEALTHY) return null;
+    const wasHealthy = await new TenantScopedRepository(trx, AuditEvent)
+      .queryBuilder(cluster.tenantId, 'a')
+      .andWhere('a.targetId = :id AND a.action = :action', { id: cluster.id, action: 'cluster.health.changed' })
+      .andWhere(`a.detail->>'to' = :to`, { to: ClusterHealth.HEALTHY })
+      .getExists();
+    return wasHealthy ? null : 'the cluster has not been HEALTHY since its bring-up: Triad does not repair what is still being built';
   }
 
   private async frozenReason(trx: EntityManager, tenantId: string): Promise<string | null> {
