@@ -265,7 +265,7 @@ describe(evaluateCluster.name, () => {
     it('a fail count at the migration-threshold is Triad\'s at once (Pacemaker has given up there)', () => {
       const f = only(evaluate(withFailure(3), { migrationThreshold: 3 }).findings, 'RESOURCE_FAILED')[0];
       expect(f.owner).toBe('TRIAD');
-      expect(f.message).toContain('reached the migration-threshold');
+      expect(f.message).toContain('(at the migration-threshold: Pacemaker gave up there)');
     });
 
     it('a blocked or unmanaged resource is RESOURCE_BLOCKED, owner TRIAD', () => {

@@ -319,7 +319,7 @@ class Evaluation {
       const blocked = (byId.get(f.resource) ?? []).some((r) => r.blocked);
       const atLimit = f.failCount >= this.migrationThreshold;
       const nodeName = f.node || null;
-      const why = blocked ? 'it is blocked' : atLimit ? `its fail count ${f.failCount} reached the migration-threshold` : '';
+      const why = blocked ? 'it is blocked' : atLimit ? 'at the migration-threshold: Pacemaker gave up there' : '';
       const own = this.pacemakerOwned('RESOURCE_FAILED', nodeName, f.resource, !blocked && !atLimit, f.resource);
       this.add({
         code: 'RESOURCE_FAILED',
@@ -327,7 +327,7 @@ class Evaluation {
         component: 'pacemaker',
         nodeName,
         subject: f.resource,
-        message: `${f.resource} failed${f.node ? ` on ${f.node}` : ''}${f.operations.length ? `: ${f.operations.join(', ')}` : ''}; fail count ${f.failCount}${why ? `, ${why}` : ''}.`,
+        message: `${f.resource} failed${f.node ? ` on ${f.node}` : ''}${f.operations.length ? `: ${f.operations.join(', ')}` : ''}; fail count ${f.failCount}${why ? ` (${why})` : ''}.`,
         ...own,
         detail: { resource: f.resource, failCount: f.failCount, node: f.node || null, operations: f.operations },
       });
