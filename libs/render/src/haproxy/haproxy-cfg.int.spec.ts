@@ -63,14 +63,13 @@ describe(renderHaproxyCfg.name, () => {
    */
   async function startAndShowStat(spec: ClusterSpec, name: string, bindAddressOverride?: string): Promise<string[][]> {
     const socket = join(dir, `${name}.sock`);
-    // A lab host: no chroot, no user switch, no syslog.
+    // A lab host: no chroot, no user switch, no syslog, maxconn within this host's open-file limit.
     const profile: HostProfile = {
       ...DEFAULT_HOST_PROFILE,
-      haproxy: { configPath: join(dir, `${name}.cfg`), statsSocket: socket, bindAddressOverride },
+      haproxy: { configPath: join(dir, `${name}.cfg`), statsSocket: socket, bindAddressOverride, maxconn: 4096 },
     };
     await writeFile(profile.haproxy.configPath, renderHaproxyCfg(spec, 'controller-1', profile).content);
-    // -n 4096: this host's open-file limit is below what maxconn 20480 needs (the agent does the same).
-    const script = 'ip link set lo up && exec /usr/sbin/haproxy -W -db -n 4096 -f "$0"';
+    const script = 'ip link set lo up && exec /usr/sbin/haproxy -W -db -f "$0"';
     const child = spawn('/usr/bin/unshare', ['-n', '--', '/bin/sh', '-c', script, profile.haproxy.configPath], {
       stdio: 'ignore',
     });
