@@ -68,7 +68,7 @@ describe('remediation through the control plane', () => {
     const { createCluster } = await owner.ok<{ createCluster: { id: string; remediationPolicy: string; maintenance: { enabled: boolean } } }>(CREATE_CLUSTER, { cloudId: createCloud.id, name });
     expect(createCluster).toMatchObject({ remediationPolicy: 'AUTOMATIC', maintenance: { enabled: false } });
     // A cluster that has been up: remediation holds off while one is still being built.
-    await ds.query(`UPDATE clusters SET health = 'HEALTHY' WHERE id = $1`, [createCluster.id]);
+    await ds.query(`UPDATE clusters SET health = 'HEALTHY', health_changed_at = now() - interval '1 hour' WHERE id = $1`, [createCluster.id]);
     for (const n of ['controller-1', 'controller-2', 'controller-3']) {
       await new TenantScopedRepository(ds.manager, Node).insert(tenantId, { clusterId: createCluster.id, name: n, status: NodeStatus.ONLINE, enrolledAt: new Date() });
     }

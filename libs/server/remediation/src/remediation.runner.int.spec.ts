@@ -45,7 +45,7 @@ describe(`${RemediationService.name} runner`, () => {
     const f = await ClusterFixture.create(ds, () => labClusterSpec({ addresses: labLoopbackAddresses(3) }));
     await f.nodes();
     await f.newRevision();
-    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.HEALTHY });
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.HEALTHY, healthChangedAt: new Date(Date.now() - 3_600_000) });
     return f;
   }
 

@@ -75,7 +75,7 @@ describe(RemediationService.name, () => {
     await f.nodes();
     await f.newRevision();
     // A cluster that has been up (remediation holds off while one is still being built).
-    await ds.getRepository(Cluster).update({ id: f.clusterId }, { remediationPolicy: policy, health: ClusterHealth.HEALTHY });
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { remediationPolicy: policy, health: ClusterHealth.HEALTHY, healthChangedAt: new Date(Date.now() - 3_600_000) });
     return f;
   }
   const runs = (f: ClusterFixture) => ds.getRepository(RemediationRun).find({ where: { clusterId: f.clusterId }, order: { createdAt: 'ASC' } });
@@ -163,13 +163,20 @@ describe(RemediationService.name, () => {
     expect((await runs(f)).map((r) => r.status)).toEqual([RemediationRunStatus.CANCELLED, RemediationRunStatus.AWAITING_APPROVAL]);
   });
 
-  it('holds off while the cluster has never been HEALTHY since its bring-up, or a rollout is changing it', async () => {
+  it('holds off until the cluster has stayed HEALTHY for a while since its bring-up, and while a rollout is changing it', async () => {
     const f = await cluster();
-    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.CRITICAL });
+    await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.CRITICAL, healthChangedAt: new Date() });
     await open.set(f.clusterId, [stackDown('controller-2')]);
+    const change = (to: string, msAgo: number) =>
+      ds.getRepository(AuditEvent).save({ tenantId: f.tenantId, actorType: AuditActorType.SYSTEM, actorId: null, action: 'cluster.health.changed', targetType: 'cluster', targetId: f.clusterId, detail: { to }, createdAt: new Date(Date.now() - msAgo) });
+    // HEALTHY for 5 s during bring-up (before Galera reported anything) does not count.
+    await change('HEALTHY', 20_000);
+    await change('CRITICAL', 15_000);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
     expect(await runs(f)).toHaveLength(0);
-    await ds.getRepository(AuditEvent).save({ tenantId: f.tenantId, actorType: AuditActorType.SYSTEM, actorId: null, action: 'cluster.health.changed', targetType: 'cluster', targetId: f.clusterId, detail: { from: 'UNKNOWN', to: 'HEALTHY' } });
+    // HEALTHY for 2 minutes does.
+    await change('HEALTHY', 600_000);
+    await change('DEGRADED', 480_000);
     const rollout = await ds.getRepository(Rollout).save({ tenantId: f.tenantId, clusterId: f.clusterId, fromRevision: 0, toRevision: 1, status: RolloutStatus.RUNNING });
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
     await ds.getRepository(Rollout).update({ id: rollout.id }, { status: RolloutStatus.SUCCEEDED });

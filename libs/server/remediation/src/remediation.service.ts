@@ -193,7 +193,7 @@ export class RemediationService {
         policy: cluster.remediationPolicy,
         maintenance: cluster.maintenance,
         freeze,
-        hold: await this.holdReason(trx, cluster),
+        hold: await this.holdReason(trx, cluster, now),
         activeRun: active ? { id: active.id, status: active.status } : null,
         findings,
         nodes: nodes.map((n) => ({ name: n.name, status: n.status })),
@@ -502,20 +502,25 @@ export class RemediationService {
   }
 
   /**
-   * A cluster being built (never HEALTHY since it got a revision: Pacemaker's agents may still be
-   * forming Galera and RabbitMQ, slower than any grace) or changed by a rollout is not repaired:
-   * Triad would race the resource agents' bootstrap or the rollout's own commands.
+   * A cluster being built (never HEALTHY for REMEDIATION_SETTLED_MS since it got a revision:
+   * Pacemaker's agents may still be forming Galera and RabbitMQ, slower than any grace, and a
+   * moment with no finding yet is not "built") or changed by a rollout is not repaired: Triad
+   * would race the resource agents' bootstrap or the rollout's own commands.
    */
-  private async holdReason(trx: EntityManager, cluster: Cluster): Promise<string | null> {
+  private async holdReason(trx: EntityManager, cluster: Cluster, now: Date): Promise<string | null> {
     const rolling = await new TenantScopedRepository(trx, Rollout).count(cluster.tenantId, { clusterId: cluster.id, status: In([RolloutStatus.PENDING, RolloutStatus.RUNNING]) });
     if (rolling > 0) return 'a rollout is changing the cluster: remediation waits for it to end';
-    if (cluster.health === ClusterHealth.HEALTHY) return null;
-    const wasHealthy = await new TenantScopedRepository(trx, AuditEvent)
-      .queryBuilder(cluster.tenantId, 'a')
-      .andWhere('a.targetId = :id AND a.action = :action', { id: cluster.id, action: 'cluster.health.changed' })
-      .andWhere(`a.detail->>'to' = :to`, { to: ClusterHealth.HEALTHY })
-      .getExists();
-    return wasHealthy ? null : 'the cluster has not been HEALTHY since its bring-up: Triad does not repair what is still being built';
+    const settledMs = this.config.REMEDIATION_SETTLED_MS;
+    if (cluster.health === ClusterHealth.HEALTHY && cluster.healthChangedAt && now.getTime() - cluster.healthChangedAt.getTime() >= settledMs) return null;
+    // Any earlier HEALTHY period that lasted: from the health changes @triad/health audits.
+    const [settled] = (await trx.query(
+      `SELECT 1 FROM (
+         SELECT detail->>'to' AS health, created_at, lead(created_at) OVER (ORDER BY created_at) AS next_at
+           FROM audit_events WHERE tenant_id = $1 AND target_id = $2 AND action = 'cluster.health.changed'
+       ) h WHERE h.health = 'HEALTHY' AND COALESCE(h.next_at, $3) - h.created_at >= make_interval(secs => $4) LIMIT 1`,
+      [cluster.tenantId, cluster.id, now, settledMs / 1000],
+    )) as unknown[];
+    return settled ? null : `the cluster has not stayed HEALTHY for ${Math.round(settledMs / 1000)} s since its bring-up: Triad does not repair what is still being built`;
   }
 
   private async frozenReason(trx: EntityManager, tenantId: string): Promise<string | null> {
