@@ -31,7 +31,11 @@ export const NODE_MOUNTS: readonly NodeMount[] = [
   { target: '/etc/mysql', seedFromHost: true },
   { target: '/var/lib/mysql', owner: 'mysql:mysql', mode: '755' },
   { target: '/var/log/mysql', owner: 'mysql:mysql', mode: '750' },
-  { target: '/etc/rabbitmq', owner: 'rabbitmq:rabbitmq', seedFromHost: true },
+  // Not seeded: every file RabbitMQ reads here is rendered (rabbitmq.conf, rabbitmq-env.conf,
+  // definitions), and the host's are for the host's own RabbitMQ (this machine's rabbitmq-env.conf
+  // binds epmd to 127.0.0.1: an agent probe with it left a loopback epmd holding port 4369 in the
+  // controller, and the resource agent's rabbitmq-server then failed "epmd error … address").
+  { target: '/etc/rabbitmq', owner: 'rabbitmq:rabbitmq' },
   { target: '/var/lib/rabbitmq', owner: 'rabbitmq:rabbitmq', mode: '755' },
   { target: '/var/log/rabbitmq', owner: 'rabbitmq:rabbitmq', mode: '755' },
   // The Triad agent's default state directory (identity, journal): kept across stop/start.
