@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { applyArtifact, DriverError } from '@triad/agent-core';
+import { ActionRefusedError, applyArtifact, DriverError } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import { rabbitmqHealthDetailSchema } from '@triad/protocol';
 import { DEFAULT_HOST_PROFILE, renderRabbitmqConf, renderRabbitmqDefinitions, renderRabbitmqEnvConf, type HostProfile } from '@triad/render';
 import type { ClusterSpec, ClusterSpecInput } from '@triad/spec';
 import { freePort, labClusterSpec, labLoopbackAddresses, RABBITMQ_BIN_DIR, rabbitmqNodePaths, startRabbitmqCluster, type RabbitmqCluster } from '@triad/testing';
+import { NodeActions } from '../actions/node-actions';
 import { RabbitmqDriver } from './rabbitmq.driver';
 
 const logger = createLogger('rabbitmq-driver-test', { level: 'silent' });
@@ -184,5 +185,35 @@ describe(RabbitmqDriver.name, () => {
     await drivers['controller-3'].rejoin(erlangNodeNames['controller-1']);
     console.info(`rabbitmq: rejoin took ${Date.now() - started} ms`);
     for (const n of names) expect((await drivers[n].probe()).summary).toBe('3 of 3 nodes running, no partitions');
+  });
+
+  it('run_action: rabbitmq.rejoin does nothing on a node running with every configured node, rejoins one whose app stopped, and rabbitmq.restart brings a node back with all 3', async () => {
+    const act = (n: string, action: 'rabbitmq.rejoin' | 'rabbitmq.restart') =>
+      new NodeActions({ rabbitmq: drivers[n] }).run({ clusterId: '00000000-0000-4000-8000-000000000003', nodeName: n, action, args: {} }, logger);
+    expect((await act('controller-2', 'rabbitmq.rejoin')).result).toMatchObject({ rejoined: false });
+
+    await drivers['controller-2'].node.ctl(['stop_app']);
+    const t0 = Date.now();
+    const rejoined = await act('controller-2', 'rabbitmq.rejoin');
+    console.info(`rabbitmq.rejoin action: ${Date.now() - t0} ms`);
+    expect(rejoined.result).toMatchObject({ rejoined: true, seed: erlangNodeNames['controller-1'] });
+    expect((rejoined.result?.runningNodes as string[]).sort()).toEqual(Object.values(erlangNodeNames).sort());
+
+    const pid = await drivers['controller-1'].node.pid();
+    const t1 = Date.now();
+    const restarted = await act('controller-1', 'rabbitmq.restart');
+    console.info(`rabbitmq.restart action: ${Date.now() - t1} ms`);
+    expect(await drivers['controller-1'].node.pid()).not.toBe(pid);
+    expect((restarted.result?.runningNodes as string[]).sort()).toEqual(Object.values(erlangNodeNames).sort());
+  });
+
+  it('run_action: refuses to restart a RabbitMQ node Pacemaker runs when it cannot see that Pacemaker let go of it', async () => {
+    const d = drivers['controller-3'];
+    const underPacemaker = new RabbitmqDriver({ mode: 'pacemaker', node: d.node.opts, configFile: rabbitmqNodePaths(baseDir, 'controller-3').configFile, envConfFile: rabbitmqNodePaths(baseDir, 'controller-3').confEnvFile, definitionsFile: rabbitmqNodePaths(baseDir, 'controller-3').definitionsFile, logger });
+    const pid = await d.node.pid();
+    const err = await new NodeActions({ rabbitmq: underPacemaker }).run({ clusterId: '00000000-0000-4000-8000-000000000003', nodeName: 'controller-3', action: 'rabbitmq.restart', args: {} }, logger).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActionRefusedError);
+    expect((err as Error).message).toContain('rabbitmq runs under Pacemaker here');
+    expect(await d.node.pid()).toBe(pid);
   });
 });
