@@ -186,7 +186,9 @@ function ensureSigningKey(): string {
 async function demoTenantToken(env: Record<string, string>): Promise<string> {
   const file = join(STATE, 'demo-token');
   if (!existsSync(file)) {
-    execFileSync(process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, 'apps/api/src/admin.ts'), 'bootstrap-tenant', '--name', 'Demo', '--slug', 'demo', '--out', file], {
+    // --rotate: a database kept from an earlier up whose .triad was removed still has the tenant;
+    // the file is the demo's only copy of its owner token, so a lost one is revoked and re-issued.
+    execFileSync(process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, 'apps/api/src/admin.ts'), 'bootstrap-tenant', '--name', 'Demo', '--slug', 'demo', '--out', file, '--rotate'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env, SWC_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json') },
       stdio: ['ignore', 'inherit', 'inherit'],
