@@ -2,7 +2,7 @@
 # Stops everything tools/up.sh started: the lab "triad" (its agents, Pacemaker/Corosync, HAProxy,
 # Galera, RabbitMQ, stand-ins: tools/lab/lab down), then by PID (TERM, then KILL after 10 s) the
 # worker, the api and NATS. Keeps .triad/ state (database, agent identities, keys) so the next
-# `up` resumes; `--purge` also deletes it and the database.
+# `up` resumes; `--purge` also deletes it and the database (closing any session still using it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 run=.triad/run
@@ -25,6 +25,6 @@ if [ -d "$run" ]; then
 fi
 if [ "${1:-}" = "--purge" ]; then
   rm -rf .triad
-  PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d postgres -qc 'drop database if exists triad' && echo "[down] purged state and database"
+  PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d postgres -qc 'drop database if exists triad with (force)' && echo "[down] purged state and database"
   redis-cli --scan --pattern 'triad-demo:*' | xargs -r redis-cli del >/dev/null
 fi
