@@ -68,6 +68,7 @@ export class CommandType {
   @Field(() => CommandStatus) status!: CommandStatus;
   @Field(() => String, { nullable: true }) reason!: string | null;
   @Field(() => String, { nullable: true }) message!: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'run_action: what the action found or did, as the agent reported it (docs/commands.md).' }) result!: Record<string, unknown> | null;
   @Field() issuedAt!: Date;
   @Field() expiresAt!: Date;
   @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;

@@ -79,6 +79,13 @@ describe(`${NodeActionService.name} with a real agent`, () => {
     expect(isManaged()).toBe('true');
     const row = await ds.getRepository(Command).findOneByOrFail({ id: on.commandId });
     expect(row).toMatchObject({ verb: RUN_ACTION, status: CommandStatus.SUCCEEDED, result: { resource: 'dummy1', managed: true } });
+
+    // Operators see the action and its result with the node's commands.
+    const page = await owner.ok<{ commands: { edges: { node: { id: string; verb: string; status: string; result: unknown } }[] } }>(
+      `query($n: ID!) { commands(nodeId: $n, first: 5) { edges { node { id verb status result } } } }`,
+      { n: node.id },
+    );
+    expect(page.commands.edges.map((e) => e.node).find((c) => c.id === on.commandId)).toEqual({ id: on.commandId, verb: 'run_action', status: 'SUCCEEDED', result: { resource: 'dummy1', managed: true } });
   });
 
   it('sets cluster maintenance-mode on and off', async () => {
