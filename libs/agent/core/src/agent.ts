@@ -1,4 +1,4 @@
-import type { AgentServiceClient, ComponentHealth, Facts, VerifiedCommand } from '@triad/protocol';
+import type { AgentServiceClient, Facts, VerifiedCommand } from '@triad/protocol';
 import type { Logger } from '@triad/logging';
 import { AppliedStateStore } from './applied-state';
 import { ensurePrivateDir } from './atomic-file';
@@ -9,6 +9,7 @@ import type { AgentConfig } from './config';
 import { createControlPlaneClient } from './control-plane-client';
 import { ControlStream } from './control-stream';
 import { loadOrEnroll } from './enrollment';
+import { ProbeSampler } from './probe-sampler';
 import { AGENT_VERSION, collectFacts } from './facts';
 import { IdentityStore } from './identity';
 import { CommandJournal } from './journal';
@@ -26,6 +27,7 @@ export class Agent {
   private stream: ControlStream | undefined;
   private consumer: CommandConsumer | undefined;
   private started: ComponentDriver[] = [];
+  private readonly probes: ProbeSampler;
   private log: Logger;
 
   constructor(
@@ -36,6 +38,9 @@ export class Agent {
     private readonly actions?: NodeActionExecutor,
   ) {
     this.log = logger;
+    // A heartbeat waits at most 250 ms for probes (it must not be late: the control plane counts a
+    // node SUSPECT after 1.5 intervals); a probe stuck for 30 s turns its component UNKNOWN.
+    this.probes = new ProbeSampler(drivers, { waitMs: 250, staleAfterMs: 30_000 });
   }
 
   async start(): Promise<void> {
@@ -98,7 +103,7 @@ export class Agent {
       }),
       heartbeat: async () => ({
         appliedRevision: applied.current.revision,
-        components: await this.health(),
+        components: await this.probes.sample(),
         appliedArtifacts: applied.digests(),
         sentAtMs: Date.now(),
       }),
@@ -113,6 +118,7 @@ export class Agent {
     this.abort.abort();
     // Components are stopped even when NATS or the control plane are slow to let go.
     await Promise.allSettled([this.consumer?.stop(), this.stream?.stop()]);
+    await this.probes.settle();
     for (const driver of this.started.reverse()) {
       await driver.stop().catch((e: unknown) => this.log.error({ component: driver.component, err: (e as Error).message }, 'component did not stop'));
     }
@@ -130,11 +136,5 @@ export class Agent {
     return collectFacts(versions);
   }
 
-  private health(): Promise<ComponentHealth[]> {
-    return Promise.all(
-      this.drivers.map((d) =>
-        d.probe().catch((e: unknown): ComponentHealth => ({ component: d.component, state: 'COMPONENT_UNKNOWN', summary: `probe failed: ${(e as Error).message}`, detailJson: '' })),
-      ),
-    );
-  }
+
 }
