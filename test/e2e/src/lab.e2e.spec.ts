@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { LabCli, clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
+import { GraphQLSubscriber, LabCli, clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
 
 /**
  * Triad on the lab: real agents inside three controllers (network namespaces with nothing
@@ -16,6 +16,21 @@ const MASTER_SOCKET = '/run/haproxy/master.sock';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const timings: Record<string, string> = {};
 
+interface FindingView {
+  code: string;
+  severity: string;
+  nodeName: string | null;
+  subject: string | null;
+  owner: string;
+  message: string;
+  action: string;
+}
+interface HealthView {
+  health: string;
+  healthChangedAt: string | null;
+  findings: FindingView[];
+}
+
 /** GET from the host; the stand-in behind haproxy says which controller answered. */
 async function get(url: string): Promise<{ status: number; node?: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(1_500) });
@@ -28,10 +43,20 @@ describe('Triad agents in the lab controllers', () => {
   let lab: LabCli;
   let cp: ControlPlane;
   let owner: GraphQLClient;
+  let ownerToken: string;
   let clusterId: string;
   let subnet: string;
   const names = () => lab.controllers.map((c) => c.name);
   const node = async (name: string): Promise<ClusterNodeView | undefined> => (await clusterView(owner, clusterId)).nodes.find((n) => n.name === name);
+  /** The cluster's health rollup and open findings, as GraphQL shows them. */
+  const health = async (): Promise<HealthView> =>
+    (
+      await owner.ok<{ cluster: HealthView }>(
+        `query($id: ID!) { cluster(id: $id) { health healthChangedAt findings { code severity nodeName subject owner message action } } }`,
+        { id: clusterId },
+      )
+    ).cluster;
+  const waitForHealth = (want: string, timeoutMs: number) => waitFor(`cluster ${want}`, async () => ((await health()).health === want ? Date.now() : false), timeoutMs, 250);
   /** The HTTP VIPs of the lab spec and their ports. */
   const httpVips = () => [
     { resource: 'vip-keystone', address: `${subnet}.10`, port: 5000 },
@@ -45,8 +70,12 @@ describe('Triad agents in the lab controllers', () => {
       execFile('ip', ['-n', netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'], (error, stdout) => resolve(!error && stdout.includes(` ${address}/`)));
     });
 
+  let labStartedAt = 0;
+  let appliedAt = 0;
+
   beforeAll(async () => {
     let t0 = Date.now();
+    labStartedAt = t0;
     lab = await LabCli.up(labName, 3);
     timings['lab up (3 controllers, stand-ins answering)'] = seconds(Date.now() - t0);
     subnet = lab.gatewayAddress.replace(/\.254$/, '');
@@ -55,7 +84,8 @@ describe('Triad agents in the lab controllers', () => {
     t0 = Date.now();
     // The control plane listens for agents on the lab gateway only (gRPC and NATS); GraphQL on loopback.
     cp = await startControlPlane({ grpcHost: lab.gatewayAddress, natsHost: lab.gatewayAddress, heartbeatIntervalMs: HEARTBEAT_MS, logLevel: 'info' });
-    owner = cp.client(await cp.bootstrapTenant('lab'));
+    ownerToken = await cp.bootstrapTenant('lab');
+    owner = cp.client(ownerToken);
     const cloud = await owner.ok<{ createCloud: { id: string } }>(`mutation { createCloud(name: "lab") { id } }`);
     clusterId = (await owner.ok<{ createCluster: { id: string } }>(`mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }`, { c: cloud.createCloud.id })).createCluster.id;
     const token = (
@@ -66,7 +96,8 @@ describe('Triad agents in the lab controllers', () => {
     await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
     await owner.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, { id: clusterId, spec });
     await waitForClusterApplied(owner, clusterId, names(), 180_000);
-    timings['lab up → every agent ONLINE with revision 1 applied (control plane, enrollment, Corosync/Pacemaker started, CIB pushed)'] = seconds(Date.now() - t0);
+    appliedAt = Date.now();
+    timings['lab up → every agent ONLINE with revision 1 applied (control plane, enrollment, Corosync/Pacemaker started, CIB pushed)'] = seconds(appliedAt - t0);
     await waitFor('keystone VIP answering through the HAProxy clone', async () => (await get(`http://${subnet}.10:5000/v3`).catch(() => ({ status: 0 }))).status === 200, 120_000, 250);
     timings['lab up → keystone VIP answering (Pacemaker started the VIP and the HAProxy clone)'] = seconds(Date.now() - t0);
   });
@@ -94,13 +125,24 @@ describe('Triad agents in the lab controllers', () => {
     }
   });
 
+  it('converges to HEALTHY: no open finding once Galera and RabbitMQ have formed', async () => {
+    const healthyAt = await waitForHealth('HEALTHY', 480_000).catch(async (e: unknown) => {
+      throw new Error(`${(e as Error).message}; open findings: ${JSON.stringify((await health()).findings)}`);
+    });
+    timings['revision applied on every node → cluster HEALTHY (Galera, RabbitMQ formed)'] = seconds(healthyAt - appliedAt);
+    timings['lab up (start) → cluster HEALTHY'] = seconds(healthyAt - labStartedAt);
+    const view = await health();
+    expect(view.findings).toEqual([]);
+    expect(view.healthChangedAt).not.toBeNull();
+  }, 540_000);
+
   it('the keystone VIP answers from the host gateway through HAProxy, from a controller stand-in', async () => {
     const r = await get(`http://${subnet}.10:5000/v3`);
     expect(r.status).toBe(200);
     expect(names()).toContain(r.node);
   });
 
-  it('cut controller-1: Pacemaker moves its VIPs (they keep answering), Triad reports it UNREACHABLE; heal: ONLINE again', async () => {
+  it('cut controller-1: Pacemaker moves its VIPs (they keep answering), Triad reports it UNREACHABLE and the cluster DEGRADED; heal: ONLINE and HEALTHY again', async () => {
     let held: ReturnType<typeof httpVips> = [];
     for (const v of httpVips()) if (await holds('controller-1', v.address)) held.push(v);
     if (held.length === 0) {
@@ -112,6 +154,8 @@ describe('Triad agents in the lab controllers', () => {
       held = [vip];
     }
 
+    const changes = await GraphQLSubscriber.open(cp.graphqlUrl, ownerToken, 'subscription($c: ID!) { clusterHealthChanged(clusterId: $c) { health findings { code nodeName } } }', { c: clusterId });
+    const healthOf = (e: Record<string, unknown>) => e.clusterHealthChanged as { health: string; findings: { code: string; nodeName: string | null }[] };
     await lab.run(['cut', 'controller-1']);
     // After the CLI returns: its own start-up (~1-2 s) is not part of what is measured.
     const cutAt = Date.now();
@@ -130,9 +174,25 @@ describe('Triad agents in the lab controllers', () => {
         ),
       ),
     );
-    const [unreachableAt, movedAt] = await Promise.all([unreachable, moved]);
+    const degraded = waitFor(
+      'NODE_UNREACHABLE finding for controller-1 and the cluster DEGRADED',
+      async () => {
+        const h = await health();
+        return h.health === 'DEGRADED' && h.findings.some((f) => f.code === 'NODE_UNREACHABLE' && f.nodeName === 'controller-1') && Date.now();
+      },
+      60_000,
+      250,
+    );
+    const [unreachableAt, movedAt, degradedAt] = await Promise.all([unreachable, moved, degraded]);
     timings[`cut controller-1 → its VIPs (${held.map((v) => v.resource).join(', ')}) answering from another controller`] = seconds(Math.max(...movedAt) - cutAt);
     timings['cut controller-1 → Triad reports it UNREACHABLE (heartbeat 1 s)'] = seconds(unreachableAt - cutAt);
+    timings['cut controller-1 → NODE_UNREACHABLE finding, cluster DEGRADED'] = seconds(degradedAt - cutAt);
+    const during = await health();
+    const finding = during.findings.find((f) => f.code === 'NODE_UNREACHABLE');
+    expect(finding).toMatchObject({ nodeName: 'controller-1', owner: 'NONE', severity: 'WARNING' });
+    expect(finding?.message).toContain('Triad cannot hear from it');
+    // Only the node finding for controller-1: nothing from its stale heartbeat.
+    expect(during.findings.filter((f) => f.nodeName === 'controller-1').map((f) => f.code)).toEqual(['NODE_UNREACHABLE']);
     // The other two keep heartbeating.
     const view = await clusterView(owner, clusterId);
     expect(view.nodes.filter((n) => n.name !== 'controller-1').map((n) => n.status)).toEqual(['ONLINE', 'ONLINE']);
@@ -142,7 +202,18 @@ describe('Triad agents in the lab controllers', () => {
     const healAt = Date.now();
     await waitFor('controller-1 ONLINE again', async () => (await node('controller-1'))?.status === 'ONLINE', 90_000, 100);
     timings['heal controller-1 → ONLINE again'] = seconds(Date.now() - healAt);
-  });
+    const healthyAt = await waitForHealth('HEALTHY', 360_000).catch(async (e: unknown) => {
+      throw new Error(`${(e as Error).message}; open findings: ${JSON.stringify((await health()).findings)}`);
+    });
+    timings['heal controller-1 → cluster HEALTHY again (Galera and RabbitMQ rejoined, HAProxy rise 2 × 2 s)'] = seconds(healthyAt - healAt);
+    // The subscription saw both changes as they happened.
+    await waitFor('HEALTHY event', () => changes.events.some((e) => healthOf(e).health === 'HEALTHY'), 5_000, 100);
+    changes.close();
+    expect(changes.errors).toEqual([]);
+    const seen = changes.events.map(healthOf);
+    expect(seen.some((e) => e.health === 'DEGRADED' && e.findings.some((f) => f.code === 'NODE_UNREACHABLE' && f.nodeName === 'controller-1'))).toBe(true);
+    expect(seen[seen.length - 1]).toEqual({ health: 'HEALTHY', findings: [] });
+  }, 600_000);
 
   it('power-cycles a controller: its agent comes back with the identity kept in the controller, ONLINE at the applied revision', async () => {
     await lab.run(['stop', 'controller-2']);
