@@ -153,10 +153,11 @@ export class CorosyncDriver implements ComponentDriver {
 
   async probe(): Promise<ComponentHealth> {
     const health = (state: ComponentHealth['state'], summary: string): ComponentHealth => ({ component: this.component, state, summary, detailJson: '' });
-    if ((await readFileIfExists(this.opts.configFile)) === undefined) return health('COMPONENT_NOT_CONFIGURED', 'no corosync.conf applied yet');
+    const conf = await readFileIfExists(this.opts.configFile);
+    if (conf === undefined) return health('COMPONENT_NOT_CONFIGURED', 'no corosync.conf applied yet');
     try {
       const detail = await this.detail();
-      return detail ? corosyncHealth(detail) : health('COMPONENT_DOWN', 'corosync is not running');
+      return detail ? corosyncHealth(detail, nodeNames(conf)) : health('COMPONENT_DOWN', 'corosync is not running');
     } catch (e) {
       return health('COMPONENT_UNKNOWN', `could not read corosync status: ${(e as Error).message}`);
     }
@@ -185,5 +186,14 @@ export class CorosyncDriver implements ComponentDriver {
     if (!detail.quorum.members.some((m) => m.local && m.name === this.opts.nodeName)) return `${this.opts.nodeName} is not a member`;
     if (opts.quorum && !detail.quorum.quorate) return `not quorate (${detail.quorum.totalVotes}/${detail.quorum.expectedVotes} votes, ${detail.quorum.quorum} needed)`;
     return undefined;
+  }
+}
+
+/** nodeid → name from a corosync.conf's nodelist; empty when the file does not parse. */
+function nodeNames(conf: string): Map<number, string> {
+  try {
+    return new Map(corosyncNodes(parseCorosyncConf(conf)).filter((n) => n.name && n.nodeid).map((n) => [Number(n.nodeid), n.name]));
+  } catch {
+    return new Map();
   }
 }

@@ -60,6 +60,11 @@ describe(corosyncHealth.name, () => {
     expect(h.summary).toBe('quorate: 2/3 votes, 2 members; node 3 disconnected on link 0');
   });
 
+  it('names a disconnected peer from the nodelist, so a gate or finding about that node matches it', () => {
+    const h = corosyncHealth(detail('corosync-cfgtool-peer-down.txt', 'corosync-quorumtool-peer-down.txt'), new Map([[1, 'controller-1'], [2, 'controller-2'], [3, 'controller-3']]));
+    expect(h.summary).toBe('quorate: 2/3 votes, 2 members; controller-3 disconnected on link 0');
+  });
+
   it('is DOWN on an isolated node without quorum', () => {
     const h = corosyncHealth(detail('corosync-cfgtool-isolated.txt', 'corosync-quorumtool-isolated.txt'));
     expect(h).toMatchObject({ state: 'COMPONENT_DOWN', summary: 'not quorate: 1/3 votes, 2 needed' });

@@ -55,9 +55,11 @@ export function parseQuorumtoolStatus(text: string): Quorum {
 
 /**
  * Corosync as this node sees it: DOWN without quorum; DEGRADED when a configured peer is not
- * connected on some link or a member is missing; OK otherwise.
+ * connected on some link or a member is missing; OK otherwise. Peers are named from the nodelist
+ * (`names`: nodeid → name) so that a problem says which node ("controller-4 disconnected"), as the
+ * rollout gate and the findings match node names.
  */
-export function corosyncHealth(detail: CorosyncHealthDetail): ComponentHealth {
+export function corosyncHealth(detail: CorosyncHealthDetail, names: ReadonlyMap<number, string> = new Map()): ComponentHealth {
   const result = (state: ComponentHealth['state'], summary: string): ComponentHealth => ({
     component: 'corosync',
     state,
@@ -69,7 +71,7 @@ export function corosyncHealth(detail: CorosyncHealthDetail): ComponentHealth {
   if (!q) return result('COMPONENT_UNKNOWN', votes);
   if (!q.quorate) return result('COMPONENT_DOWN', `not quorate: ${votes}, ${q.quorum} needed`);
   const down = detail.links.flatMap((l) =>
-    l.peers.filter((p) => p.status !== 'localhost' && p.status !== 'connected').map((p) => `node ${p.nodeId} ${p.status} on link ${l.linkId}`),
+    l.peers.filter((p) => p.status !== 'localhost' && p.status !== 'connected').map((p) => `${names.get(p.nodeId) ?? `node ${p.nodeId}`} ${p.status} on link ${l.linkId}`),
   );
   const summary = `quorate: ${votes}, ${q.members.length} members`;
   return down.length ? result('COMPONENT_DEGRADED', `${summary}; ${down.join(', ')}`) : result('COMPONENT_OK', summary);

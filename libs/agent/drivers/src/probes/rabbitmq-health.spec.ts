@@ -19,5 +19,8 @@ describe(rabbitmqHealth.name, () => {
   it('is DOWN when its own app is stopped or the node does not answer', () => {
     expect(rabbitmqHealth({ node: 'rabbit@c3', expectedNodes: nodes, status: { running_nodes: ['rabbit@c1', 'rabbit@c2'] } }).state).toBe('COMPONENT_DOWN');
     expect(rabbitmqHealth({ node: 'rabbit@c3', expectedNodes: nodes, error: 'nodedown' })).toMatchObject({ state: 'COMPONENT_DOWN', summary: 'rabbit@c3 does not answer: nodedown' });
+    // Two runs of the CLI, two Erlang node names of its own: one summary (the rollout gate compares summaries).
+    const run = (n: number) => rabbitmqHealth({ node: 'rabbit@c3', expectedNodes: nodes, error: `Error: unable to perform an operation on node 'rabbit@c3'. rabbitmqcli-${n}-rabbit@c3 could not connect` }).summary;
+    expect(run(670)).toBe(run(4411));
   });
 });

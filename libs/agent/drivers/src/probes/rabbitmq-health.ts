@@ -34,7 +34,9 @@ export function rabbitmqHealth(input: { node: string; expectedNodes: string[]; s
     alarms: (status?.alarms ?? []).map(alarmText),
   };
   const health = (state: ComponentHealth['state'], summary: string): ComponentHealth => ({ component: 'rabbitmq', state, summary, detailJson: JSON.stringify(detail) });
-  if (!status) return health('COMPONENT_DOWN', `${node} does not answer${input.error ? `: ${input.error}` : ''}`);
+  // The CLI's own Erlang node name carries a per-run number (rabbitmqcli-670-rabbit@…): without it
+  // the summary is the same from one heartbeat to the next, not a "new problem" every time.
+  if (!status) return health('COMPONENT_DOWN', `${node} does not answer${input.error ? `: ${input.error.replace(/rabbitmqcli-\d+-/g, 'rabbitmqcli-')}` : ''}`);
   if (!detail.runningNodes.includes(node)) return health('COMPONENT_DOWN', `the RabbitMQ application is not running on ${node}`);
   const problems: string[] = [];
   const missing = detail.expectedNodes.filter((n) => !detail.runningNodes.includes(n));
