@@ -60,7 +60,7 @@ export async function startLabAgents(lab: AgentLab, opts: LabAgentOptions, nodes
 }
 
 /** A program's exit code and output (never throws). */
-function runProgram(file: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string }> {
+export function runProgram(file: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string }> {
   return new Promise((done) => {
     execFile(file, args, { timeout: timeoutMs }, (error, stdout) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }));
   });
