@@ -242,11 +242,7 @@ export class LabCli implements AgentLab {
 
   /** `exec NODE -- CMD…`: its exit code and output. */
   exec(node: string, argv: string[]): Promise<{ code: number; stdout: string }> {
-    return new Promise((resolve) => {
-      execFile(LabCli.BIN, ['--name', this.name, 'exec', node, '--', ...argv], { timeout: 60_000 }, (error, stdout) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
-      );
-    });
+    return runProgram(LabCli.BIN, ['--name', this.name, 'exec', node, '--', ...argv], 60_000);
   }
 
   /** `agent NODE` with the TRIAD_* variables in its environment. */

@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import { GraphQLSubscriber, LabCli, clusterView, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
+import { GraphQLSubscriber, LabCli, clusterView, runProgram, startControlPlane, startLabAgents, waitFor, waitForClusterApplied, type ClusterNodeView, type ControlPlane, type GraphQLClient } from '@triad/testing';
 
 /**
  * Triad on the lab: real agents inside three controllers (network namespaces with nothing
@@ -64,11 +63,11 @@ describe('Triad agents in the lab controllers', () => {
     { resource: 'vip-nova-api', address: `${subnet}.12`, port: 8774 },
   ];
   /** Whether the controller has the address on eth0 (read from the host: `ip -n <netns>`). */
-  const holds = (controller: string, address: string) =>
-    new Promise<boolean>((resolve) => {
-      const netns = lab.controllers.find((c) => c.name === controller)?.netns ?? '';
-      execFile('ip', ['-n', netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0'], (error, stdout) => resolve(!error && stdout.includes(` ${address}/`)));
-    });
+  const holds = async (controller: string, address: string) => {
+    const netns = lab.controllers.find((c) => c.name === controller)?.netns ?? '';
+    const r = await runProgram('ip', ['-n', netns, '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    return r.code === 0 && r.stdout.includes(` ${address}/`);
+  };
 
   let labStartedAt = 0;
   let appliedAt = 0;

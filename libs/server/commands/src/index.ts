@@ -1,3 +1,4 @@
+export * from './command-outcome';
 export * from './command-signer';
 export * from './command-stream';
 export * from './command-status';

@@ -1,3 +1,4 @@
+import { awaitCommandOutcome } from './command-outcome';
 import { Injectable } from '@nestjs/common';
 import type { Logger } from '@triad/logging';
 import { Command, CommandStatus, Node, NodeStatus, TenantScopedRepository, assertTenantId, recordAudit, SYSTEM_ACTOR, tenantTransaction } from '@triad/db';
@@ -113,25 +114,18 @@ export class NodeActionService {
     });
     log.info({ commandId: issued.commandId, generation: issued.generation, reason: opts.reason }, 'node action requested');
 
-    const commands = new TenantScopedRepository(this.dataSource.manager, Command);
-    const deadline = started + timeoutMs;
-    for (;;) {
-      const row = await commands.findById(tenantId, issued.commandId);
-      if (row && OUTCOMES.includes(row.status)) {
-        const status = row.status as NodeActionResult['status'];
-        const result: NodeActionResult = {
-          commandId: row.id,
-          status,
-          message: row.message ?? (row.reason ? `${row.reason}` : status.toLowerCase()),
-          ...(row.result ? { result: row.result } : {}),
-          durationMs: Date.now() - started,
-        };
-        log.info({ commandId: row.id, status, reason: row.reason, durationMs: result.durationMs }, 'node action finished');
-        return result;
-      }
-      if (Date.now() >= deadline) return this.expired(tenantId, nodeId, issued.commandId, action, row, started, timeoutMs, log);
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
+    const { row, done } = await awaitCommandOutcome(this.dataSource, tenantId, issued.commandId, { deadline: started + timeoutMs, pollMs: POLL_MS, outcomes: OUTCOMES });
+    if (!row || !done) return this.expired(tenantId, nodeId, issued.commandId, action, row, started, timeoutMs, log);
+    const status = row.status as NodeActionResult['status'];
+    const result: NodeActionResult = {
+      commandId: row.id,
+      status,
+      message: row.message ?? (row.reason ? `${row.reason}` : status.toLowerCase()),
+      ...(row.result ? { result: row.result } : {}),
+      durationMs: Date.now() - started,
+    };
+    log.info({ commandId: row.id, status, reason: row.reason, durationMs: result.durationMs }, 'node action finished');
+    return result;
   }
 
   private async expired(tenantId: string, nodeId: string, commandId: string, action: NodeActionName, row: Command | null, started: number, timeoutMs: number, log: Logger): Promise<NodeActionResult> {

@@ -178,8 +178,24 @@ export class NodePresenceStore {
   }
 
   async latestHeartbeat(nodeId: string): Promise<(HeartbeatRecord & { at: number }) | undefined> {
-    const h = await this.redis.hgetall(this.heartbeatKey(nodeId));
-    if (!h.at) return undefined;
-    return { seq: Number(h.seq), at: Number(h.at), appliedRevision: Number(h.appliedRevision), health: h.health };
+    return heartbeatRecord(await this.redis.hgetall(this.heartbeatKey(nodeId)));
   }
+
+  /** `latestHeartbeat` of many nodes in one round trip. */
+  async latestHeartbeats(nodeIds: string[]): Promise<Array<(HeartbeatRecord & { at: number }) | undefined>> {
+    if (nodeIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of nodeIds) pipeline.hgetall(this.heartbeatKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return nodeIds.map((_, i) => {
+      const [err, h] = replies[i] ?? [null, {}];
+      if (err) throw err;
+      return heartbeatRecord(h as Record<string, string>);
+    });
+  }
+}
+
+function heartbeatRecord(h: Record<string, string>): (HeartbeatRecord & { at: number }) | undefined {
+  if (!h.at) return undefined;
+  return { seq: Number(h.seq), at: Number(h.at), appliedRevision: Number(h.appliedRevision), health: h.health };
 }

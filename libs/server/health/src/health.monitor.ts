@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Cluster, ClusterHealth, ClusterRevision, Finding, Node, SYSTEM_ACTOR, TenantScopedRepository, recordAudit, tenantTransaction } from '@triad/db';
 import { RedisLeaderLock, RepeatingTask, type NodePresenceStore } from '@triad/fleet';
 import type { Logger } from '@triad/logging';
@@ -58,7 +59,9 @@ function changed(row: Finding, d: FindingDraft): boolean {
     row.owner !== d.owner ||
     row.action !== d.action ||
     row.nodeId !== d.nodeId ||
-    JSON.stringify(row.detail) !== JSON.stringify(d.detail)
+    // jsonb keeps keys in its own order, not the draft's: compare values, not serialisations
+    // (a string compare rewrote every finding with a multi-key detail on every tick).
+    !isDeepStrictEqual(row.detail, JSON.parse(JSON.stringify(d.detail)))
   );
 }
 
@@ -72,6 +75,8 @@ function changed(row: Finding, d: FindingDraft): boolean {
 export class HealthMonitor {
   private readonly lock: RedisLeaderLock;
   private readonly loop: RepeatingTask;
+  /** The desired revision of each cluster, by cluster id: revisions never change once stored. */
+  private readonly revisions = new Map<string, ClusterRevision>();
 
   constructor(
     redis: Redis,
@@ -115,11 +120,21 @@ export class HealthMonitor {
     }
   }
 
+  /** The cluster's current revision, read once per revision rather than on every tick. */
+  private async revisionOf(trx: EntityManager, cluster: Cluster): Promise<ClusterRevision | null> {
+    if (!cluster.currentRevision) return null;
+    const cached = this.revisions.get(cluster.id);
+    if (cached?.revision === cluster.currentRevision) return cached;
+    const revision = await new TenantScopedRepository(trx, ClusterRevision).findOne(cluster.tenantId, { clusterId: cluster.id, revision: cluster.currentRevision });
+    if (revision) this.revisions.set(cluster.id, revision);
+    return revision;
+  }
+
   /** Evaluates one cluster now and records what changed. */
   async evaluate(tenantId: string, clusterId: string, now = new Date()): Promise<HealthOutcome | undefined> {
     const nodeRows = await new TenantScopedRepository(this.dataSource.manager, Node).find(tenantId, { clusterId });
     // Redis has the newest heartbeat; nodes.health is written only when a state changes.
-    const heartbeats = await Promise.all(nodeRows.map((n) => this.presence.latestHeartbeat(n.id)));
+    const heartbeats = await this.presence.latestHeartbeats(nodeRows.map((n) => n.id));
     const nodes: NodeHealthInput[] = nodeRows.map((n, i) => {
       const hb = heartbeats[i];
       return {
@@ -137,9 +152,7 @@ export class HealthMonitor {
     const outcome = await tenantTransaction(this.dataSource, tenantId, async (trx) => {
       const cluster = await new TenantScopedRepository(trx, Cluster).findById(tenantId, clusterId);
       if (!cluster) return undefined;
-      const revision = cluster.currentRevision
-        ? await new TenantScopedRepository(trx, ClusterRevision).findOne(tenantId, { clusterId, revision: cluster.currentRevision })
-        : null;
+      const revision = await this.revisionOf(trx, cluster);
       const findings = new TenantScopedRepository(trx, Finding);
       const open = await findings.find(tenantId, { clusterId, resolvedAt: IsNull() });
       const evaluation = evaluateCluster(

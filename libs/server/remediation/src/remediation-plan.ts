@@ -279,8 +279,7 @@ const ALLOWED_WITHOUT_QUORUM: readonly StepAction[] = ['cluster_stack.start', 'w
 /** Quorum is checked before every step (and after, by the runner): a step that would lose it is not taken. */
 export function checkQuorum(view: QuorumView, step: PlannedStep): { ok: true } | { ok: false; reason: string } {
   const majority = Math.floor(view.expected / 2) + 1;
-  const quorate = !view.quorumLost && view.members.pacemaker.length >= majority;
-  if (!quorate && !ALLOWED_WITHOUT_QUORUM.includes(step.action)) {
+  if (!quorumHeld(view) && !ALLOWED_WITHOUT_QUORUM.includes(step.action)) {
     return { ok: false, reason: `the cluster has no quorum (${view.members.pacemaker.length} of ${view.expected} members); only restarting the cluster stack is allowed` };
   }
   const component = DISRUPTS[step.action];

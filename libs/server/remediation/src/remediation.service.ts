@@ -1,10 +1,9 @@
-import { Reconciler, lockCluster } from '@triad/commands';
+import { Reconciler, awaitCommandOutcome, lockCluster } from '@triad/commands';
 import {
   AuditEvent,
   Cluster,
   ClusterHealth,
   ClusterRevision,
-  Command,
   CommandStatus,
   Node,
   NodeStatus,
@@ -48,7 +47,7 @@ import {
   type StepAction,
 } from './remediation-plan';
 import { RemediationException, RemediationExceptionCode } from './remediation.exception';
-import type { FindingView, NodeActionName, NodeActions } from './upstream';
+import { NODE_ACTION_NAMES, type FindingView, type NodeActionName, type NodeActions } from './upstream';
 
 export const ACTIVE_RUN_STATUSES: readonly RemediationRunStatus[] = [RemediationRunStatus.AWAITING_APPROVAL, RemediationRunStatus.QUEUED, RemediationRunStatus.RUNNING];
 const DRIVABLE: readonly RemediationRunStatus[] = [RemediationRunStatus.QUEUED, RemediationRunStatus.RUNNING];
@@ -59,18 +58,7 @@ export const FREEZE_ACTIONS = { frozen: 'remediation.frozen', thawed: 'remediati
 type StopKind = RemediationRunStatus.FAILED | RemediationRunStatus.ESCALATED | RemediationRunStatus.REJECTED | RemediationRunStatus.CANCELLED;
 const STOP_PRECEDENCE: readonly RemediationRunStatus[] = [RemediationRunStatus.FAILED, RemediationRunStatus.ESCALATED, RemediationRunStatus.REJECTED, RemediationRunStatus.CANCELLED];
 
-const NODE_ACTIONS: readonly string[] = [
-  'cluster_stack.start',
-  'cluster_stack.restart',
-  'pacemaker.cleanup',
-  'pacemaker.set_managed',
-  'pacemaker.set_maintenance',
-  'galera.report_position',
-  'galera.bootstrap',
-  'galera.join',
-  'rabbitmq.restart',
-  'rabbitmq.rejoin',
-] satisfies NodeActionName[];
+const NODE_ACTIONS: readonly string[] = NODE_ACTION_NAMES;
 
 interface StepWork {
   run: RemediationRun;
@@ -187,14 +175,18 @@ export class RemediationService {
           active = undefined;
         }
       }
+      // What the planner answers 'none' to before looking at anything else: skip the reads it needs.
+      if (active || cancelReason(cluster, freeze)) return active !== undefined && DRIVABLE.includes(active.status);
+      const hold = await this.holdReason(trx, cluster, now);
+      if (hold) return false;
       const nodes = await this.clusterNodes(trx, tenantId, clusterId);
       const decision = planRemediation({
         now,
         policy: cluster.remediationPolicy,
         maintenance: cluster.maintenance,
         freeze,
-        hold: await this.holdReason(trx, cluster, now),
-        activeRun: active ? { id: active.id, status: active.status } : null,
+        hold,
+        activeRun: null,
         findings,
         nodes: nodes.map((n) => ({ name: n.name, status: n.status })),
         expectedMembers: await this.expectedMembers(trx, cluster, nodes.length),
@@ -289,13 +281,7 @@ export class RemediationService {
       return 'again';
     }
 
-    const findings = await this.findings(trx, tenantId, clusterId);
-    const nodes = await this.clusterNodes(trx, tenantId, clusterId);
-    const view = quorumView(
-      nodes.map((n) => ({ name: n.name, status: n.status })),
-      findings,
-      await this.expectedMembers(trx, cluster, nodes.length),
-    );
+    const { nodes, view } = await this.quorumViewOf(trx, cluster);
     const planned: PlannedStep = { nodeName: next.nodeName, action: next.action as StepAction, args: next.args };
     const quorum = isGiveBack(planned) ? { ok: true as const } : checkQuorum(view, planned);
     if (!quorum.ok) {
@@ -339,15 +325,12 @@ export class RemediationService {
       return this.reconciler.issueApplyRevision(trx, node, revision, new Date());
     });
     if (!issued) return { ok: false, message: 'the cluster has no desired revision' };
-    const deadline = Date.now() + this.config.REMEDIATION_ACTION_TIMEOUT_MS;
-    for (;;) {
-      const c = await new TenantScopedRepository(this.dataSource.manager, Command).findById(run.tenantId, issued.commandId);
-      if (c && [CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.REFUSED, CommandStatus.EXPIRED].includes(c.status)) {
-        return { ok: c.status === CommandStatus.SUCCEEDED, commandId: c.id, result: { status: c.status, revision: issued.revision }, message: `apply_revision ${issued.revision}: ${c.status}` };
-      }
-      if (Date.now() > deadline) return { ok: false, commandId: issued.commandId, message: `apply_revision ${issued.revision} did not finish in ${this.config.REMEDIATION_ACTION_TIMEOUT_MS} ms` };
-      await sleep(this.config.REMEDIATION_POLL_INTERVAL_MS);
-    }
+    const { row: c, done } = await awaitCommandOutcome(this.dataSource, run.tenantId, issued.commandId, {
+      deadline: Date.now() + this.config.REMEDIATION_ACTION_TIMEOUT_MS,
+      pollMs: this.config.REMEDIATION_POLL_INTERVAL_MS,
+    });
+    if (!c || !done) return { ok: false, commandId: issued.commandId, message: `apply_revision ${issued.revision} did not finish in ${this.config.REMEDIATION_ACTION_TIMEOUT_MS} ms` };
+    return { ok: c.status === CommandStatus.SUCCEEDED, commandId: c.id, result: { status: c.status, revision: issued.revision }, message: `apply_revision ${issued.revision}: ${c.status}` };
   }
 
   private async waitFor(run: RemediationRun, step: RemediationStep): Promise<StepOutcome> {
@@ -374,7 +357,7 @@ export class RemediationService {
 
   private async recordStep(trx: EntityManager, work: StepWork, outcome: StepOutcome, now: Date): Promise<void> {
     const { step } = work;
-    await lockCluster(trx, work.run.tenantId, work.run.clusterId);
+    const cluster = await lockCluster(trx, work.run.tenantId, work.run.clusterId);
     const run = await new TenantScopedRepository(trx, RemediationRun).findById(work.run.tenantId, work.run.id);
     if (!run) return;
     if (step.action === 'galera.elect' && outcome.ok) return this.elect(trx, run, step, now);
@@ -388,14 +371,8 @@ export class RemediationService {
       await this.stopRun(trx, run, RemediationRunStatus.FAILED, `step ${step.seq} (${step.action}${step.nodeName ? ` on ${step.nodeName}` : ''}) failed: ${outcome.message}`, now);
       return;
     }
-    if (work.quorumBefore && NODE_ACTIONS.includes(step.action)) {
-      const nodes = await this.clusterNodes(trx, run.tenantId, run.clusterId);
-      const cluster = await new TenantScopedRepository(trx, Cluster).findById(run.tenantId, run.clusterId);
-      const view = quorumView(
-        nodes.map((n) => ({ name: n.name, status: n.status })),
-        await this.findings(trx, run.tenantId, run.clusterId),
-        cluster ? await this.expectedMembers(trx, cluster, nodes.length) : nodes.length,
-      );
+    if (work.quorumBefore && cluster && NODE_ACTIONS.includes(step.action)) {
+      const { view } = await this.quorumViewOf(trx, cluster);
       if (!quorumHeld(view)) await this.stopRun(trx, run, RemediationRunStatus.ESCALATED, `quorum lost after step ${step.seq} (${step.action}); stopping`, now);
     }
   }
@@ -441,8 +418,9 @@ export class RemediationService {
     }
     await new TenantScopedRepository(trx, RemediationRun).update(run.tenantId, { id: run.id }, { reason });
     run.reason = reason;
-    const left = await stepsRepo.find(run.tenantId, { runId: run.id, status: RemediationStepStatus.PENDING });
-    if (left.length === 0) await this.finishRun(trx, run, await stepsRepo.find(run.tenantId, { runId: run.id }), now, as);
+    // setStep keeps `steps` current: no need to read them again.
+    const left = steps.filter((s) => s.status === RemediationStepStatus.PENDING);
+    if (left.length === 0) await this.finishRun(trx, run, steps, now, as);
     else if (!started) await new TenantScopedRepository(trx, RemediationRun).update(run.tenantId, { id: run.id }, { status: RemediationRunStatus.RUNNING });
   }
 
@@ -460,6 +438,18 @@ export class RemediationService {
     await recordAudit(trx, run.tenantId, SYSTEM_ACTOR, { action: 'remediation.run.finished', targetType: 'remediation_run', targetId: run.id, detail: { clusterId: run.clusterId, playbook: run.playbook, status, reason } });
     const level = status === RemediationRunStatus.SUCCEEDED ? 'info' : 'warn';
     this.logger[level]({ tenantId: run.tenantId, clusterId: run.clusterId, runId: run.id, status, reason }, 'remediation run finished');
+  }
+
+  /** The cluster's nodes and the quorum view of them (findings, expected members) that steps are checked against. */
+  private async quorumViewOf(trx: EntityManager, cluster: Cluster): Promise<{ nodes: Node[]; view: ReturnType<typeof quorumView> }> {
+    const findings = await this.findings(trx, cluster.tenantId, cluster.id);
+    const nodes = await this.clusterNodes(trx, cluster.tenantId, cluster.id);
+    const view = quorumView(
+      nodes.map((n) => ({ name: n.name, status: n.status })),
+      findings,
+      await this.expectedMembers(trx, cluster, nodes.length),
+    );
+    return { nodes, view };
   }
 
   private async setStep(trx: EntityManager, run: RemediationRun, s: RemediationStep, status: RemediationStepStatus, patch: Partial<RemediationStep>): Promise<void> {

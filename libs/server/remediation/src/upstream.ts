@@ -7,6 +7,7 @@ import type { FindingCode, FindingOwner } from '@triad/health';
 
 export type { FindingCode, FindingOwner } from '@triad/health';
 export type { NodeActionName, NodeActionResult } from '@triad/commands';
+export { NODE_ACTION_NAMES } from '@triad/protocol';
 
 /** An open finding as remediation sees it (a row of contract A's `findings` table). */
 export interface FindingView {

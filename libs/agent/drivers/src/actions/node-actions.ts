@@ -4,7 +4,7 @@ import type { NodeActionArgs, NodeActionName, RunActionParams } from '@triad/pro
 import type { Logger } from '@triad/logging';
 import { formatPosition, type GaleraPosition } from '../galera/grastate';
 import type { GaleraDriver } from '../galera/galera.driver';
-import { myCnfServerOptions } from '../galera/my-cnf';
+import { gcommMembers, myCnfServerOptions } from '../galera/my-cnf';
 import type { PacemakerDriver } from '../pacemaker/pacemaker.driver';
 import { classicConfigNodes, parseRabbitmqConf } from '../rabbitmq/rabbitmq-files';
 import type { RabbitmqDriver } from '../rabbitmq/rabbitmq.driver';
@@ -71,19 +71,16 @@ export class NodeActions implements NodeActionExecutor {
     const stack = this.stack();
     const before = await stack.isRunning();
     if (before.corosync && before.pacemaker) return { message: 'corosync and pacemakerd already run on this node; nothing done', result: { ...before, started: false } };
+    // start() resolves only once both answer (it throws ClusterStackError otherwise).
     await stack.start();
-    const after = await stack.isRunning();
-    if (!after.corosync || !after.pacemaker) throw new Error(`the cluster stack did not start: corosync ${after.corosync ? 'runs' : 'not running'}, pacemakerd ${after.pacemaker ? 'runs' : 'not running'}`);
-    return { message: `started ${[!before.corosync && 'corosync', !before.pacemaker && 'pacemakerd'].filter(Boolean).join(' and ')}`, result: { ...after, started: true } };
+    return { message: `started ${[!before.corosync && 'corosync', !before.pacemaker && 'pacemakerd'].filter(Boolean).join(' and ')}`, result: { corosync: true, pacemaker: true, started: true } };
   }
 
   private async stackRestart(log: Logger): Promise<CommandResult> {
     const stack = this.stack();
     log.warn('restarting the cluster stack on this node');
-    await stack.restart();
-    const after = await stack.isRunning();
-    if (!after.corosync || !after.pacemaker) throw new Error(`the cluster stack did not come back: corosync ${after.corosync ? 'runs' : 'not running'}, pacemakerd ${after.pacemaker ? 'runs' : 'not running'}`);
-    return { message: 'corosync and pacemakerd restarted', result: { ...after, started: true } };
+    await stack.restart(); // resolves only once both answer again
+    return { message: 'corosync and pacemakerd restarted', result: { corosync: true, pacemaker: true, started: true } };
   }
 
   // --- pacemaker ---
@@ -208,9 +205,7 @@ export class NodeActions implements NodeActionExecutor {
   private async galeraPeersListening(): Promise<string[]> {
     const o = myCnfServerOptions((await readFileIfExists(this.galera().configFile)) ?? '');
     const own = (o.get('wsrep_node_address') ?? '').replace(/^\[|\]$/g, '').replace(/:\d+$/, '');
-    const list = /^gcomm:\/\/([^?]*)/.exec(o.get('wsrep_cluster_address') ?? '')?.[1] ?? '';
-    const peers = list
-      .split(',')
+    const peers = (gcommMembers(o.get('wsrep_cluster_address')) ?? [])
       .map((m) => m.trim())
       .filter(Boolean)
       .map((m) => {

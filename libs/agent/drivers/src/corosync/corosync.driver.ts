@@ -145,7 +145,6 @@ export class CorosyncDriver implements ComponentDriver {
     await writeFileAtomic(this.opts.configFile, previous, 0o644);
     // Never starts the stack: a rollback puts back what was there, running or not.
     if (!(await this.running())) return 'the previous corosync.conf was restored (corosync does not run)';
-    this.broughtUp = false;
     await this.reload();
     await this.check(previous);
     return 'the previous corosync.conf was restored';

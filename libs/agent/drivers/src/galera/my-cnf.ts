@@ -59,10 +59,15 @@ export function galeraChangePlan(before: string, after: string): GaleraChangePla
   return { kind: 'none' };
 }
 
-/** Pure: how many members `wsrep_cluster_address = gcomm://a,b,c` lists (the size a healthy cluster has). */
-export function gcommMemberCount(clusterAddress: string | undefined): number | undefined {
+/** Pure: the members `wsrep_cluster_address = gcomm://a,b,c?opts` lists, undefined when it is not a gcomm address. */
+export function gcommMembers(clusterAddress: string | undefined): string[] | undefined {
   const m = /^gcomm:\/\/(.*)$/.exec(clusterAddress ?? '');
   if (!m) return undefined;
   const list = m[1].split('?')[0];
-  return list === '' ? 0 : list.split(',').length;
+  return list === '' ? [] : list.split(',');
+}
+
+/** Pure: how many members `wsrep_cluster_address` lists (the size a healthy cluster has). */
+export function gcommMemberCount(clusterAddress: string | undefined): number | undefined {
+  return gcommMembers(clusterAddress)?.length;
 }
