@@ -2,10 +2,15 @@
 # The test command (README, .ci/run): installs what is missing, checks generated files and
 # migrations are current, typechecks, lints, then runs every test — unit, integration against the
 # real PostgreSQL/Redis/NATS and HA tools, and end to end. Prints "N passed, N failed" last.
-#   bash tools/test.sh            # everything
-#   bash tools/test.sh libs/spec  # only tests under a path (checks still run)
+#   bash tools/test.sh                   # the default suite (every test but the long lab scenarios)
+#   bash tools/test.sh --long            # everything: also *.long.e2e.spec.ts (remediation, scale-out on the lab); CI runs this
+#   bash tools/test.sh libs/spec         # only tests under a path (checks still run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--long" ]; then
+  export TRIAD_LONG_TESTS=1
+  shift
+fi
 export NX_DAEMON=false NX_NO_CLOUD=true SWC_NODE_PROJECT=tsconfig.json
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"

@@ -38,6 +38,12 @@ export interface HostProfile {
     configPath: string;
     dataDir: string;
     socket: string;
+    /**
+     * mariadbd's pid file, in my.cnf and the CIB's galera `pid`: whoever starts mariadbd (the
+     * resource agent, or Triad's agent during a recovery with galera unmanaged) writes the file the
+     * other one checks, so Pacemaker recognises a member Triad started when it gets it back.
+     */
+    pidFile: string;
     providerPath: string;
     logFile: string;
     /**
@@ -45,6 +51,8 @@ export interface HostProfile {
      * agent writes it from the spec's secret reference, so no artifact ever carries the password.
      */
     sstAuthFile: string;
+    /** What the galera resource agent starts (the CIB's `binary`); its default (mysqld_safe) when unset. */
+    serverBinary?: string;
     /** innodb_buffer_pool_size (sized to the host's memory); MariaDB's default when unset. */
     innodbBufferPoolSize?: string;
   };
@@ -86,6 +94,7 @@ export const DEFAULT_HOST_PROFILE: HostProfile = {
     configPath: '/etc/mysql/my.cnf',
     dataDir: '/var/lib/mysql',
     socket: '/run/mysqld/mysqld.sock',
+    pidFile: '/run/mysqld/mysqld.pid',
     providerPath: '/usr/lib/galera/libgalera_smm.so',
     logFile: '/var/log/mysql/mysqld.log',
     sstAuthFile: '/etc/mysql/galera-sst-auth.cnf',

@@ -13,6 +13,7 @@ export interface GaleraNodePaths {
   configFile: string;
   datadir: string;
   socket: string;
+  pidFile: string;
   /** mariadbd's error log (log-error); its stdout/stderr go to `consoleLog`. */
   errorLog: string;
   consoleLog: string;
@@ -25,6 +26,7 @@ export function galeraNodePaths(baseDir: string, nodeName: string): GaleraNodePa
     configFile: join(dir, 'galera.cnf'),
     datadir: join(dir, 'data'),
     socket: join(dir, 'run', 'mysqld.sock'),
+    pidFile: join(dir, 'run', 'mysqld.pid'),
     errorLog: join(dir, 'mariadbd.err'),
     consoleLog: join(dir, 'console.log'),
   };

@@ -13,6 +13,9 @@ export interface AgentLab {
   spawnAgent(node: string, env: Record<string, string>): Promise<{ pid?: number; alive: boolean; logFile: string }>;
 }
 
+/** The galera resource's `binary` in the lab: tools/lab/bin/mariadbd (execs /usr/sbin/mariadbd; docs/lab.md). */
+export const LAB_GALERA_SERVER_BINARY = join(REPO_ROOT, 'tools/lab/bin/mariadbd');
+
 /** Every driver: the agents bring the lab's cluster up from nothing and keep it (docs/lab.md). */
 export const LAB_AGENT_COMPONENTS = ['corosync', 'haproxy', 'galera', 'rabbitmq', 'pacemaker'] as const;
 
@@ -43,7 +46,8 @@ export function labAgentEnv(controller: { name: string; address: string }, opts:
     ...(opts.stateDir ? { TRIAD_STATE_DIR: opts.stateDir(controller.name) } : {}),
     TRIAD_COMPONENTS: components.join(','),
     TRIAD_HAPROXY_MODE: 'external',
-    ...(components.includes('galera') ? { TRIAD_GALERA_MODE: 'pacemaker', TRIAD_GALERA_CLUSTERCHECK_ADDRESS: controller.address } : {}),
+    // mariadbd without mysqld_safe: the controllers share the host's PID namespace (docs/lab.md).
+    ...(components.includes('galera') ? { TRIAD_GALERA_MODE: 'pacemaker', TRIAD_GALERA_CLUSTERCHECK_ADDRESS: controller.address, TRIAD_GALERA_SERVER_BINARY: LAB_GALERA_SERVER_BINARY } : {}),
     ...(components.includes('rabbitmq') ? { TRIAD_RABBITMQ_MODE: 'pacemaker' } : {}),
     TRIAD_LOG_LEVEL: opts.logLevel ?? 'info',
   };
@@ -243,6 +247,30 @@ export class LabCli implements AgentLab {
   /** `exec NODE -- CMD…`: its exit code and output. */
   exec(node: string, argv: string[]): Promise<{ code: number; stdout: string }> {
     return runProgram(LabCli.BIN, ['--name', this.name, 'exec', node, '--', ...argv], 60_000);
+  }
+
+  /** `exec NODE -- CMD…`: its standard output, or '' when it failed. */
+  async output(node: string, argv: string[]): Promise<string> {
+    const r = await this.exec(node, argv);
+    return r.code === 0 ? r.stdout : '';
+  }
+
+  /** The controller's own mariadbd: wsrep_cluster_size, wsrep_local_state_comment and Uptime ({} when it does not answer). */
+  async wsrepStatus(node: string): Promise<Record<string, string>> {
+    const text = await this.output(node, ['/usr/bin/mysql', '-uroot', '-N', '-e', "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','Uptime')"]);
+    return Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t') as [string, string]),
+    );
+  }
+
+  /** RabbitMQ's running nodes as `rabbitmqctl cluster_status` on the controller reports them, sorted ([] when it does not answer). */
+  async rabbitmqRunningNodes(node: string): Promise<string[]> {
+    const status = (JSON.parse((await this.output(node, ['/usr/sbin/rabbitmqctl', 'cluster_status', '--formatter', 'json'])) || '{}') as { running_nodes?: string[] }).running_nodes ?? [];
+    return [...status].sort();
   }
 
   /** `agent NODE` with the TRIAD_* variables in its environment. */

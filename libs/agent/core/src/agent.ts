@@ -65,7 +65,7 @@ export class Agent {
       AppliedStateStore.open(config.stateDir),
       UpdateOutbox.open(config.stateDir),
     ]);
-    const applier = new RevisionApplier({ nodeName: nodeName || config.nodeName, drivers: this.drivers, profile: nodeHostProfile(config.haproxy), applied });
+    const applier = new RevisionApplier({ nodeName: nodeName || config.nodeName, drivers: this.drivers, profile: nodeHostProfile(config.haproxy, config.galera), applied });
     const execute = (command: VerifiedCommand, log: Logger): Promise<CommandResult> => {
       switch (command.verb) {
         case 'apply_revision':

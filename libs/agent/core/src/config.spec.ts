@@ -1,3 +1,5 @@
+import { renderNode } from '@triad/render';
+import { labClusterSpec, labLoopbackAddresses } from '@triad/testing';
 import { AgentConfigError, loadAgentConfig } from './config';
 import { nodeHostProfile } from './revision-applier';
 
@@ -43,6 +45,16 @@ describe('agent configuration', () => {
     expect(managed.masterSocket).toBeUndefined();
     expect(managed.maxconn).toBeUndefined();
     expect(managed.logTarget).toBe('/dev/log');
+  });
+
+  it('gives the CIB\'s galera resource the server binary the host asks for (labs: mariadbd, not mysqld_safe), the agent\'s default otherwise', () => {
+    const base = { TRIAD_CONTROL_PLANE: 'cp.example.net:4001', TRIAD_NODE_NAME: 'controller-1' };
+    const lab = loadAgentConfig({ ...base, TRIAD_GALERA_SERVER_BINARY: '/usr/sbin/mariadbd' });
+    const spec = labClusterSpec({ addresses: labLoopbackAddresses(3) });
+    const cib = (config: typeof lab) => renderNode(spec, 'controller-1', nodeHostProfile(config.haproxy, config.galera)).find((a) => a.name === 'cib.xml')?.content ?? '';
+    expect(cib(lab)).toContain('name="binary" value="/usr/sbin/mariadbd"');
+    expect(cib(loadAgentConfig(base))).not.toContain('name="binary"');
+    expect(() => loadAgentConfig({ ...base, TRIAD_GALERA_SERVER_BINARY: 'mariadbd' })).toThrow(/TRIAD_GALERA_SERVER_BINARY/);
   });
 
   it('lists every bad key at once', () => {

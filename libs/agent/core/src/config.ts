@@ -73,6 +73,13 @@ export const agentConfigSchema = z
     TRIAD_GALERA_CLUSTERCHECK_PORT: z.coerce.number().int().min(1).max(65535).default(9200),
     /** mariabackup SST: file holding the SST user's password (the spec's galera.sstPassword, resolved). */
     TRIAD_GALERA_SST_PASSWORD_FILE: optionalPath,
+    /**
+     * What the CIB's galera resource starts (its `binary`); unset: the resource agent's default,
+     * mysqld_safe. Labs whose controllers share one PID namespace set /usr/sbin/mariadbd: when its
+     * mariadbd dies, mysqld_safe kills every process on the host with the same command line and
+     * pid file — every controller's mariadbd (docs/lab.md).
+     */
+    TRIAD_GALERA_SERVER_BINARY: z.string().regex(/^\//, { error: 'must be an absolute path' }).optional(),
     TRIAD_GALERA_SST_USER: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, { error: 'must be a MariaDB user name' }).default('triad_sst'),
     /** pacemaker: ocf:heartbeat:rabbitmq-cluster runs RabbitMQ, the agent only installs its files; managed: the agent restarts it. */
     TRIAD_RABBITMQ_MODE: z.enum(['pacemaker', 'managed']).default('pacemaker'),
@@ -105,6 +112,7 @@ export const agentConfigSchema = z
     galera: {
       mode: env.TRIAD_GALERA_MODE,
       clustercheck: { host: env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS ?? '', port: env.TRIAD_GALERA_CLUSTERCHECK_PORT },
+      serverBinary: env.TRIAD_GALERA_SERVER_BINARY,
       sst: env.TRIAD_GALERA_SST_PASSWORD_FILE ? { user: env.TRIAD_GALERA_SST_USER, passwordFile: env.TRIAD_GALERA_SST_PASSWORD_FILE } : undefined,
     },
     rabbitmq: { mode: env.TRIAD_RABBITMQ_MODE, home: env.TRIAD_RABBITMQ_HOME, cookieFile: env.TRIAD_RABBITMQ_COOKIE_FILE },

@@ -80,9 +80,10 @@ export class RevisionApplier {
  * address, maxconn, syslog). In `external` mode the CIB's haproxy resource gets the master socket
  * the agent reloads through, so the rendered files are exactly what runs.
  */
-export function nodeHostProfile(haproxy: AgentConfig['haproxy']): HostProfile {
+export function nodeHostProfile(haproxy: AgentConfig['haproxy'], galera?: Pick<AgentConfig['galera'], 'serverBinary'>): HostProfile {
   return {
     ...DEFAULT_HOST_PROFILE,
+    galera: { ...DEFAULT_HOST_PROFILE.galera, ...(galera?.serverBinary ? { serverBinary: galera.serverBinary } : {}) },
     haproxy: {
       ...DEFAULT_HOST_PROFILE.haproxy,
       configPath: haproxy.configFile,

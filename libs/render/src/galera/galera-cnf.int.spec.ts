@@ -15,6 +15,7 @@ function labProfile(baseDir: string, nodeName: string): HostProfile {
       ...DEFAULT_HOST_PROFILE.galera,
       dataDir: paths.datadir,
       socket: paths.socket,
+      pidFile: paths.pidFile,
       logFile: paths.errorLog,
       sstAuthFile: sstAuthFile(baseDir, nodeName),
       innodbBufferPoolSize: '32M',

@@ -50,6 +50,7 @@ export function renderGaleraCnf(spec: ClusterSpec, nodeName: string, profile: Ho
     ['port', g.port],
     ['datadir', p.dataDir],
     ['socket', p.socket],
+    ['pid-file', p.pidFile],
     ['log-error', p.logFile],
     ['max_connections', g.maxConnections],
     // Galera replicates row events only, and needs InnoDB with interleaved auto-increment locks.

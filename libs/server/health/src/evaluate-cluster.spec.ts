@@ -262,6 +262,14 @@ describe(evaluateCluster.name, () => {
       expect(late.action).toContain('did not recover haproxy within 60 s');
     });
 
+    it('the grace restarts when a node came back into the cluster: Pacemaker could not act while it was missing', () => {
+      const old = new Map([['RESOURCE_FAILED:controller-2:haproxy', { firstSeenAt: new Date(NOW.getTime() - 120_000), nodeName: 'controller-2', severity: 'WARNING' as const }]]);
+      const back = only(evaluate(withFailure(1), { openFindings: old, membershipSettledAt: new Date(NOW.getTime() - 20_000) }).findings, 'RESOURCE_FAILED')[0];
+      expect([back.owner, back.action]).toEqual(['PACEMAKER', 'waiting for Pacemaker to recover haproxy (40 s left)']);
+      // A node that came back long ago changes nothing.
+      expect(only(evaluate(withFailure(1), { openFindings: old, membershipSettledAt: new Date(NOW.getTime() - 600_000) }).findings, 'RESOURCE_FAILED')[0].owner).toBe('TRIAD');
+    });
+
     it('a fail count at the migration-threshold is Triad\'s at once (Pacemaker has given up there)', () => {
       const f = only(evaluate(withFailure(3), { migrationThreshold: 3 }).findings, 'RESOURCE_FAILED')[0];
       expect(f.owner).toBe('TRIAD');

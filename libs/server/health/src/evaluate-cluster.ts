@@ -15,6 +15,9 @@ import { findingKey, rollUp, type ClusterHealthState, type FindingCode, type Fin
 export const PACEMAKER_INFINITY = 1_000_000;
 export const DEFAULT_PACEMAKER_GRACE_MS = 60_000;
 
+/** Findings of a node out of the cluster: Pacemaker's grace for other problems restarts when one resolves. */
+export const MEMBERSHIP_FINDINGS = ['CLUSTER_STACK_DOWN', 'QUORUM_LOST', 'PACEMAKER_NODE_OFFLINE', 'NODE_UNREACHABLE'] as const satisfies readonly FindingCode[];
+
 export interface NodeHealthInput {
   id: string;
   name: string;
@@ -38,6 +41,12 @@ export interface ClusterHealthInput {
   /** The cluster's open findings by key: first_seen_at for the Pacemaker grace; node and severity to hold a SUSPECT node's. */
   openFindings?: ReadonlyMap<string, OpenFindingRef>;
   pacemakerGraceMs?: number;
+  /**
+   * When a node last came back into the cluster (the newest resolution of a MEMBERSHIP_FINDINGS
+   * finding). Pacemaker cannot repair anything while its members are missing — the galera agent
+   * waits for every member's position — so its grace for a problem starts no earlier than that.
+   */
+  membershipSettledAt?: Date;
   /** The resources' migration-threshold (Pacemaker's default: INFINITY). */
   migrationThreshold?: number;
 }
@@ -147,7 +156,8 @@ class Evaluation {
   private pacemakerOwned(code: FindingCode, nodeName: string | null, subject: string | null, canAct: boolean, what: string): { owner: FindingOwner; action: string } {
     if (!canAct) return { owner: 'TRIAD', action: `Pacemaker cannot act on ${what} (see message): Triad remediates it` };
     const firstSeen = this.input.openFindings?.get(findingKey(code, nodeName, subject))?.firstSeenAt ?? this.now;
-    const left = this.graceMs - (this.now.getTime() - firstSeen.getTime());
+    const since = Math.max(firstSeen.getTime(), this.input.membershipSettledAt?.getTime() ?? 0);
+    const left = this.graceMs - (this.now.getTime() - since);
     if (left > 0) return { owner: 'PACEMAKER', action: `waiting for Pacemaker to recover ${what} (${Math.ceil(left / 1000)} s left)` };
     return { owner: 'TRIAD', action: `Pacemaker did not recover ${what} within ${Math.round(this.graceMs / 1000)} s: Triad remediates it` };
   }

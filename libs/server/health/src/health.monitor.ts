@@ -8,7 +8,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { reportsFromHeartbeat, reportsFromSnapshot } from './component-report';
-import { evaluateCluster, type NodeHealthInput } from './evaluate-cluster';
+import { MEMBERSHIP_FINDINGS, evaluateCluster, type NodeHealthInput } from './evaluate-cluster';
 import type { FindingDraft } from './finding';
 import type { ClusterHealthEvent, FindingEventView, HealthEventPublisher } from './health-events';
 
@@ -155,6 +155,10 @@ export class HealthMonitor {
       const revision = await this.revisionOf(trx, cluster);
       const findings = new TenantScopedRepository(trx, Finding);
       const open = await findings.find(tenantId, { clusterId, resolvedAt: IsNull() });
+      const [settled] = (await trx.query(
+        `SELECT max(resolved_at) AS at FROM findings WHERE tenant_id = $1 AND cluster_id = $2 AND code = ANY($3) AND resolved_at IS NOT NULL`,
+        [tenantId, clusterId, [...MEMBERSHIP_FINDINGS]],
+      )) as Array<{ at: Date | null }>;
       const evaluation = evaluateCluster(
         {
           spec: revision ? (revision.spec as unknown as ClusterSpec) : undefined,
@@ -163,6 +167,7 @@ export class HealthMonitor {
           nodes,
           openFindings: new Map(open.map((f) => [f.key, { firstSeenAt: f.firstSeenAt, nodeName: f.nodeName, severity: f.severity as FindingDraft['severity'] }])),
           pacemakerGraceMs: this.options.pacemakerGraceMs,
+          membershipSettledAt: settled?.at ?? undefined,
         },
         now,
       );

@@ -14,8 +14,14 @@ export const remediationConfigSchema = z.object({
   REMEDIATION_ACTION_TIMEOUT_MS: ms(180_000),
   /** A wait step (node rejoined, Galera synced…) not satisfied by then fails its step. */
   REMEDIATION_WAIT_TIMEOUT_MS: ms(300_000),
-  /** A cluster counts as built once it has stayed HEALTHY this long (before that it is not remediated). */
-  REMEDIATION_SETTLED_MS: ms(60_000),
+  /** A Pacemaker cleanup whose resource has not recovered by then failed (its run stops; the next is capped and backed off). */
+  REMEDIATION_CLEANUP_WAIT_TIMEOUT_MS: ms(60_000),
+  /**
+   * A cluster counts as built once it has been HEALTHY for this long at least once (before that it
+   * is not remediated). 0: once HEALTHY at all — HEALTHY means every configured component reported
+   * and no finding, so Pacemaker's agents have formed Galera and RabbitMQ.
+   */
+  REMEDIATION_SETTLED_MS: ms(0),
   REMEDIATION_MAX_ATTEMPTS: count(3),
   REMEDIATION_CLEANUP_MAX_PER_WINDOW: count(3),
   REMEDIATION_ATTEMPT_WINDOW_MS: ms(3_600_000),

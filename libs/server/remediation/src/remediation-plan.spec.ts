@@ -6,6 +6,7 @@ import {
   massFailureFreeze,
   nextAttemptAt,
   planRemediation,
+  quorumHeld,
   quorumView,
   stepsAfterElection,
   waitSatisfied,
@@ -93,9 +94,32 @@ describe('planRemediation', () => {
       expect(run(d).steps.at(-2)?.args).toEqual({ members: ['controller-1', 'controller-2', 'controller-3'] });
     });
 
+    it('leaves a full outage alone while a cluster stack is still down (Pacemaker mode): the stack first, then the galera agent', () => {
+      const backingOff = [{ findingKey: 'CLUSTER_STACK_DOWN:controller-2:', count: 1, windowStartedAt: ago(10_000), nextAttemptAt: new Date(now.getTime() + 20_000), escalatedAt: null }];
+      const findings = [finding('GALERA_NO_PRIMARY', null), finding('CLUSTER_STACK_DOWN', 'controller-2')];
+      const d = planRemediation(input({ findings, attempts: backingOff }));
+      expect(d).toMatchObject({ kind: 'none' });
+      expect(d.reason).toContain('the cluster stack is not running everywhere yet');
+      // Galera outside Pacemaker: nobody else will recover it.
+      expect(run(planRemediation(input({ galeraResource: null, findings, attempts: backingOff }))).playbook).toBe('galera.recover_outage');
+    });
+
     it('restarts a RabbitMQ node that is down and rejoins one in a minority partition', () => {
       expect(actions(planRemediation(input({ findings: [finding('RABBITMQ_DOWN', 'controller-2')] })))).toEqual(['rabbitmq.restart@controller-2', 'wait.rabbitmq_running@controller-2']);
       expect(actions(planRemediation(input({ findings: [finding('RABBITMQ_PARTITION', 'controller-3')] })))).toEqual(['rabbitmq.rejoin@controller-3', 'wait.rabbitmq_running@controller-3']);
+    });
+
+    it('with RabbitMQ in Pacemaker: a node down is cleaned up there (Pacemaker restarts it); a partition is rejoined with the resource unmanaged', () => {
+      const pcmk = { rabbitmqResource: 'rabbitmq-clone' };
+      const down = planRemediation(input({ ...pcmk, findings: [finding('RABBITMQ_DOWN', 'controller-2')] }));
+      expect(actions(down)).toEqual(['pacemaker.cleanup@controller-2', 'wait.rabbitmq_running@controller-2']);
+      expect(run(down).steps[0]?.args).toEqual({ resource: 'rabbitmq-clone' });
+      expect(actions(planRemediation(input({ ...pcmk, findings: [finding('RABBITMQ_PARTITION', 'controller-3')] })))).toEqual([
+        'pacemaker.set_managed@controller-3',
+        'rabbitmq.rejoin@controller-3',
+        'wait.rabbitmq_running@controller-3',
+        'pacemaker.set_managed@controller-3',
+      ]);
     });
 
     it('re-applies the desired revision to a drifted node', () => {
@@ -211,6 +235,16 @@ describe('checkQuorum', () => {
     const v = view([finding('RABBITMQ_DOWN', 'controller-1')]);
     const r = checkQuorum(v, { nodeName: 'controller-2', action: 'rabbitmq.restart', args: {} });
     expect(r).toEqual({ ok: false, reason: 'rabbitmq.restart on controller-2 would leave 1 of 3 rabbitmq members, below the majority of 2' });
+  });
+
+  it('a node whose own partition has no quorum (a stack just restarted, not merged yet) is a minority, not a cluster without quorum', () => {
+    const v = view([finding('QUORUM_LOST', 'controller-2', { owner: 'OPERATOR' })]);
+    expect(quorumHeld(v)).toBe(true);
+    expect(v.members.pacemaker).toEqual(['controller-1', 'controller-3']);
+    expect(checkQuorum(v, { nodeName: 'controller-2', action: 'wait.resources_started', args: {} })).toEqual({ ok: true });
+    // Two of three in minority partitions: the cluster has no quorate majority.
+    expect(quorumHeld(view([finding('QUORUM_LOST', 'controller-2'), finding('QUORUM_LOST', 'controller-3')]))).toBe(false);
+    expect(quorumHeld(view([finding('QUORUM_LOST', null)]))).toBe(false);
   });
 
   it('allows a disruptive step when a majority stays', () => {

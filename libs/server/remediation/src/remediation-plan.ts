@@ -69,6 +69,12 @@ export interface PlannerInput {
   limits: RemediationLimits;
   /** The Pacemaker resource running Galera, or null when Galera runs outside Pacemaker. */
   galeraResource: string | null;
+  /**
+   * The Pacemaker primitive running RabbitMQ (ocf:heartbeat:rabbitmq-cluster), or null when the
+   * agent runs it: with Pacemaker a node's RabbitMQ is restarted by cleaning the resource up there
+   * (Pacemaker re-probes and starts it), never by the agent behind Pacemaker's back.
+   */
+  rabbitmqResource?: string | null;
 }
 
 export type PlanDecision =
@@ -193,6 +199,12 @@ function playbookSteps(playbook: PlaybookName, f: FindingView, input: PlannerInp
       return { steps: input.galeraResource ? withUnmanaged(input.galeraResource, node, join) : join };
     }
     case 'galera.recover_outage': {
+      // The galera resource agent recovers an outage itself once every member's stack runs and
+      // Pacemaker has quorum (it waits for every member's position); Triad steps in only when it
+      // could not (the grace restarts when the last member came back, @triad/health).
+      if (input.galeraResource && input.findings.some((x) => x.code === 'CLUSTER_STACK_DOWN' || x.code === 'QUORUM_LOST')) {
+        return { skip: 'the cluster stack is not running everywhere yet: it comes first, then the galera resource agent recovers Galera' };
+      }
       const members = input.nodes.filter((n) => n.status !== 'DECOMMISSIONED' && n.status !== 'PENDING').map((n) => n.name).sort();
       const reporters = input.nodes.filter(reachable).map((n) => n.name).sort();
       const first = reporters[0];
@@ -204,14 +216,14 @@ function playbookSteps(playbook: PlaybookName, f: FindingView, input: PlannerInp
       ];
       return { steps: input.galeraResource ? withUnmanaged(input.galeraResource, first, steps) : steps };
     }
-    case 'rabbitmq.recover':
+    case 'rabbitmq.recover': {
       if (!node) return { skip: 'no node named (the minority side of a partition is not known)' };
-      return {
-        steps: [
-          { nodeName: node, action: f.code === 'RABBITMQ_PARTITION' ? 'rabbitmq.rejoin' : 'rabbitmq.restart', args: {} },
-          { nodeName: node, action: 'wait.rabbitmq_running', args: {} },
-        ],
-      };
+      const wait: PlannedStep = { nodeName: node, action: 'wait.rabbitmq_running', args: {} };
+      if (input.rabbitmqResource && f.code === 'RABBITMQ_DOWN') return { steps: [{ nodeName: node, action: 'pacemaker.cleanup', args: { resource: input.rabbitmqResource } }, wait] };
+      // A minority partition: rejoin (reset and join) needs the app stopped, which the resource agent would fight.
+      const rejoin: PlannedStep = { nodeName: node, action: f.code === 'RABBITMQ_PARTITION' ? 'rabbitmq.rejoin' : 'rabbitmq.restart', args: {} };
+      return { steps: input.rabbitmqResource ? withUnmanaged(input.rabbitmqResource, node, [rejoin, wait]) : [rejoin, wait] };
+    }
     case 'config.reapply':
       if (!node) return { skip: 'no node named' };
       return {
@@ -245,12 +257,13 @@ export interface QuorumView {
   expected: number;
   /** Nodes counting as members of each component right now. */
   members: Record<QuorumComponent, string[]>;
-  /** Pacemaker reports quorum lost (a QUORUM_LOST finding). */
+  /** No reachable node has quorum (the cluster-wide QUORUM_LOST finding). */
   quorumLost: boolean;
 }
 
 const NOT_MEMBER: Record<QuorumComponent, readonly FindingCode[]> = {
-  pacemaker: ['CLUSTER_STACK_DOWN', 'PACEMAKER_NODE_OFFLINE'],
+  // A node whose own partition has no quorum (QUORUM_LOST on it: a restarted stack before it merges) is not in the quorate one.
+  pacemaker: ['CLUSTER_STACK_DOWN', 'PACEMAKER_NODE_OFFLINE', 'QUORUM_LOST'],
   galera: ['GALERA_DOWN', 'GALERA_NOT_SYNCED'],
   rabbitmq: ['RABBITMQ_DOWN', 'RABBITMQ_PARTITION'],
 };
@@ -261,7 +274,8 @@ export function quorumView(nodes: readonly PlannerNode[], findings: readonly Fin
   return {
     expected: Math.max(expected, nodes.length),
     members: { pacemaker: members('pacemaker'), galera: findings.some((f) => f.code === 'GALERA_NO_PRIMARY') ? [] : members('galera'), rabbitmq: members('rabbitmq') },
-    quorumLost: findings.some((f) => f.code === 'QUORUM_LOST'),
+    // Cluster-wide only: QUORUM_LOST on one node means its partition is the minority, not that the cluster lost quorum.
+    quorumLost: findings.some((f) => f.code === 'QUORUM_LOST' && f.nodeName === null),
   };
 }
 
@@ -401,7 +415,8 @@ export function waitSatisfied(step: PlannedStep, findings: readonly FindingView[
   const on = (codes: readonly FindingCode[]) => findings.some((f) => f.nodeName === step.nodeName && codes.includes(f.code));
   switch (step.action) {
     case 'wait.node_rejoined':
-      return node?.status === 'ONLINE' && !on(['CLUSTER_STACK_DOWN', 'PACEMAKER_NODE_OFFLINE']);
+      // Merged into the quorate partition: its own partition without quorum is not "rejoined".
+      return node?.status === 'ONLINE' && !on(['CLUSTER_STACK_DOWN', 'PACEMAKER_NODE_OFFLINE', 'QUORUM_LOST']);
     case 'wait.resources_started':
       // Started, not spotless: failed-action history (RESOURCE_FAILED) is the cleanup playbook's.
       return node?.status === 'ONLINE' && !on(['RESOURCE_STOPPED']);

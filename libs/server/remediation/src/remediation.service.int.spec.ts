@@ -33,6 +33,7 @@ describe(RemediationService.name, () => {
   let db: TestDatabase;
   let ds: DataSource;
   let service: RemediationService;
+  let reconciler: Reconciler;
   /** Open findings as @triad/health writes them (contract A). */
   const open = {
     async set(clusterId: string, views: FindingView[]): Promise<void> {
@@ -61,7 +62,7 @@ describe(RemediationService.name, () => {
     ds = await createDataSource(db.url).initialize();
     // No agent answers here: a node action ends EXPIRED after its timeout.
     const config = remediationConfigSchema.parse({ REMEDIATION_POLL_INTERVAL_MS: '50', REMEDIATION_WAIT_TIMEOUT_MS: '500', REMEDIATION_ACTION_TIMEOUT_MS: '1000' });
-    const reconciler = new Reconciler(ds, testSigner(), { commandTtlMs: 60_000 }, logger);
+    reconciler = new Reconciler(ds, testSigner(), { commandTtlMs: 60_000 }, logger);
     service = new RemediationService(ds, databaseFindings(), new NodeActionService(ds, reconciler, logger), reconciler, config, logger);
   });
 
@@ -163,23 +164,27 @@ describe(RemediationService.name, () => {
     expect((await runs(f)).map((r) => r.status)).toEqual([RemediationRunStatus.CANCELLED, RemediationRunStatus.AWAITING_APPROVAL]);
   });
 
-  it('holds off until the cluster has stayed HEALTHY for a while since its bring-up, and while a rollout is changing it', async () => {
+  it('holds off until the cluster has been HEALTHY once since its bring-up, and while a rollout is changing it', async () => {
     const f = await cluster();
     await ds.getRepository(Cluster).update({ id: f.clusterId }, { health: ClusterHealth.CRITICAL, healthChangedAt: new Date() });
     await open.set(f.clusterId, [stackDown('controller-2')]);
     const change = (to: string, msAgo: number) =>
       ds.getRepository(AuditEvent).save({ tenantId: f.tenantId, actorType: AuditActorType.SYSTEM, actorId: null, action: 'cluster.health.changed', targetType: 'cluster', targetId: f.clusterId, detail: { to }, createdAt: new Date(Date.now() - msAgo) });
-    // HEALTHY for 5 s during bring-up (before Galera reported anything) does not count.
-    await change('HEALTHY', 20_000);
-    await change('CRITICAL', 15_000);
+    // Never HEALTHY since it got a revision: still being built (DEGRADED → CRITICAL on the way up).
+    await change('DEGRADED', 30_000);
+    await change('CRITICAL', 20_000);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
     expect(await runs(f)).toHaveLength(0);
-    // HEALTHY for 2 minutes does.
-    await change('HEALTHY', 600_000);
-    await change('DEGRADED', 480_000);
+    // HEALTHY once, for 3 s, then broken right after convergence: built, and a rollout still holds it.
+    await change('HEALTHY', 15_000);
+    await change('DEGRADED', 12_000);
     const rollout = await ds.getRepository(Rollout).save({ tenantId: f.tenantId, clusterId: f.clusterId, fromRevision: 0, toRevision: 1, status: RolloutStatus.RUNNING });
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
     await ds.getRepository(Rollout).update({ id: rollout.id }, { status: RolloutStatus.SUCCEEDED });
+    // With REMEDIATION_SETTLED_MS set, a HEALTHY moment shorter than it does not count.
+    const strict = new RemediationService(ds, databaseFindings(), new NodeActionService(ds, reconciler, logger), reconciler, remediationConfigSchema.parse({ REMEDIATION_SETTLED_MS: '60000' }), logger);
+    expect(await strict.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(false);
+    expect(await runs(f)).toHaveLength(0);
     expect(await service.evaluateCluster(f.tenantId, f.clusterId, null)).toBe(true);
   });
 

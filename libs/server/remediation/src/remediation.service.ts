@@ -193,6 +193,7 @@ export class RemediationService {
         attempts: await new TenantScopedRepository(trx, RemediationAttempt).find(tenantId, { clusterId }),
         limits: remediationLimits(this.config),
         galeraResource: CIB_IDS.galeraClone,
+        rabbitmqResource: CIB_IDS.rabbitmqClone,
       });
       if (decision.kind === 'escalate') {
         const run = await runs.insert(tenantId, { clusterId, playbook: decision.playbook, findingKeys: decision.findingKeys, nodeName: decision.nodeName, status: RemediationRunStatus.ESCALATED, reason: decision.reason, finishedAt: now });
@@ -336,6 +337,7 @@ export class RemediationService {
   private async waitFor(run: RemediationRun, step: RemediationStep): Promise<StepOutcome> {
     const started = Date.now();
     const planned: PlannedStep = { nodeName: step.nodeName, action: step.action as StepAction, args: step.args };
+    const timeoutMs = planned.action === 'wait.resource_recovered' ? this.config.REMEDIATION_CLEANUP_WAIT_TIMEOUT_MS : this.config.REMEDIATION_WAIT_TIMEOUT_MS;
     for (;;) {
       const done = await tenantTransaction(
         this.dataSource,
@@ -350,7 +352,7 @@ export class RemediationService {
       );
       const waited = Date.now() - started;
       if (done) return { ok: true, result: { waitedMs: waited }, message: `condition met after ${waited} ms` };
-      if (waited > this.config.REMEDIATION_WAIT_TIMEOUT_MS) return { ok: false, result: { waitedMs: waited }, message: `not met within ${this.config.REMEDIATION_WAIT_TIMEOUT_MS} ms` };
+      if (waited > timeoutMs) return { ok: false, result: { waitedMs: waited }, message: `not met within ${timeoutMs} ms` };
       await sleep(this.config.REMEDIATION_POLL_INTERVAL_MS);
     }
   }
@@ -398,7 +400,9 @@ export class RemediationService {
       return;
     }
     if (election.kind === 'winner') {
-      const added = stepsAfterElection(election.node, election.force, members);
+      // Only members that reported are joined now: one that could not report (unreachable, after an
+      // approved partial bootstrap) rejoins when it is back — its resource agent, or galera.rejoin.
+      const added = stepsAfterElection(election.node, election.force, members.filter((m) => reports.has(m)));
       // The give-back steps after the election move behind the new ones.
       const after = steps.filter((s) => s.seq > step.seq);
       for (const s of after.reverse()) await stepsRepo.update(run.tenantId, { id: s.id }, { seq: s.seq + added.length });
@@ -492,10 +496,11 @@ export class RemediationService {
   }
 
   /**
-   * A cluster being built (never HEALTHY for REMEDIATION_SETTLED_MS since it got a revision:
-   * Pacemaker's agents may still be forming Galera and RabbitMQ, slower than any grace, and a
-   * moment with no finding yet is not "built") or changed by a rollout is not repaired: Triad
-   * would race the resource agents' bootstrap or the rollout's own commands.
+   * A cluster being built (never HEALTHY — for at least REMEDIATION_SETTLED_MS, default 0 — since
+   * it got a revision: Pacemaker's agents may still be forming Galera and RabbitMQ, slower than any
+   * grace) or changed by a rollout is not repaired: Triad would race the resource agents' bootstrap
+   * or the rollout's own commands. Once built, a cluster stays built: a failure right after it
+   * converged is exactly what remediation is for.
    */
   private async holdReason(trx: EntityManager, cluster: Cluster, now: Date): Promise<string | null> {
     const rolling = await new TenantScopedRepository(trx, Rollout).count(cluster.tenantId, { clusterId: cluster.id, status: In([RolloutStatus.PENDING, RolloutStatus.RUNNING]) });
@@ -510,7 +515,8 @@ export class RemediationService {
        ) h WHERE h.health = 'HEALTHY' AND COALESCE(h.next_at, $3) - h.created_at >= make_interval(secs => $4) LIMIT 1`,
       [cluster.tenantId, cluster.id, now, settledMs / 1000],
     )) as unknown[];
-    return settled ? null : `the cluster has not stayed HEALTHY for ${Math.round(settledMs / 1000)} s since its bring-up: Triad does not repair what is still being built`;
+    const stayed = settledMs > 0 ? ` for ${Math.round(settledMs / 1000)} s` : '';
+    return settled ? null : `the cluster has not been HEALTHY${stayed} since its bring-up: Triad does not repair what is still being built`;
   }
 
   private async frozenReason(trx: EntityManager, tenantId: string): Promise<string | null> {

@@ -71,6 +71,12 @@ describe('healthBaseline', () => {
   it('is strict for a node never heard from', () => {
     expect(healthBaseline({ heartbeat: undefined, lastAppliedAt: 50_000, now: 50_600, timings })).toEqual([]);
   });
+
+  it('is strict for a node joining a running cluster: what it lacked before its first revision is what the revision must bring', () => {
+    const nothingRunning: ComponentReport[] = [{ component: 'galera', state: 'COMPONENT_DOWN', summary: 'mariadbd not running' }];
+    expect(healthBaseline({ heartbeat: hb(52_000, 0, nothingRunning), lastAppliedAt: null, now: 52_100, timings, joining: true })).toEqual([]);
+    expect(healthBaseline({ heartbeat: hb(52_000, 0, nothingRunning), lastAppliedAt: null, now: 52_100, timings })).toEqual(['galera COMPONENT_DOWN: mariadbd not running']);
+  });
 });
 
 describe('stepAction', () => {

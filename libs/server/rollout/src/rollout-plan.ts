@@ -48,11 +48,14 @@ export function healthProblems(components: readonly ComponentReport[]): string[]
  * The node's health problems before its step, or 'wait' while its latest heartbeat is from less
  * than the grace after its last applied change (a node still settling from the previous apply
  * would give a baseline that misses problems it is about to show). Waits at most the health
- * timeout after that apply; a node never heard from gets an empty (strict) baseline.
+ * timeout after that apply; a node never heard from gets an empty (strict) baseline, and so does
+ * a node joining a running cluster (`joining`: its first revision while other nodes have one):
+ * everything it lacks before that revision (Galera, RabbitMQ, Pacemaker not running) is what the
+ * revision must bring, so it must come up healthy.
  */
-export function healthBaseline(input: { heartbeat: HeartbeatView | undefined; lastAppliedAt: number | null; now: number; timings: RolloutTimings }): string[] | 'wait' {
+export function healthBaseline(input: { heartbeat: HeartbeatView | undefined; lastAppliedAt: number | null; now: number; timings: RolloutTimings; joining?: boolean }): string[] | 'wait' {
   const { heartbeat, lastAppliedAt, now, timings } = input;
-  if (!heartbeat) return [];
+  if (!heartbeat || input.joining) return [];
   const settling = lastAppliedAt !== null && heartbeat.at < lastAppliedAt + timings.healthGraceMs;
   if (settling && now < lastAppliedAt + timings.healthTimeoutMs) return 'wait';
   return healthProblems(heartbeat.components);

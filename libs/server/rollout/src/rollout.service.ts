@@ -275,7 +275,13 @@ export class RolloutService {
       return 'started';
     }
     const [lastApplied] = await new TenantScopedRepository(trx, Command).find(r.tenantId, { nodeId: node.id, status: CommandStatus.SUCCEEDED, verb: APPLY_REVISION }, { finishedAt: 'DESC' }, 1);
-    const baseline = healthBaseline({ heartbeat: await this.heartbeats(node.id), lastAppliedAt: lastApplied?.finishedAt?.getTime() ?? null, now: now.getTime(), timings: this.timings });
+    const baseline = healthBaseline({
+      heartbeat: await this.heartbeats(node.id),
+      lastAppliedAt: lastApplied?.finishedAt?.getTime() ?? null,
+      now: now.getTime(),
+      timings: this.timings,
+      joining: !bringUp && node.appliedRevision === 0,
+    });
     if (baseline === 'wait') return 'wait';
     const revision = await this.revision(trx, r, r.toRevision);
     const issued = await this.reconciler.issueApplyRevision(trx, node, revision, now);

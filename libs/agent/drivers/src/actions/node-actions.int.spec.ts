@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionRefusedError, sleep, type CommandResult } from '@triad/agent-core';
@@ -24,7 +26,7 @@ describe(`${NodeActions.name} (Galera)`, () => {
   const baseDir = mkdtempSync(join(tmpdir(), 'triad-node-actions-'));
   const profile = (name: string): HostProfile => {
     const p = galeraNodePaths(baseDir, name);
-    return { ...DEFAULT_HOST_PROFILE, galera: { ...DEFAULT_HOST_PROFILE.galera, configPath: p.configFile, dataDir: p.datadir, socket: p.socket, logFile: p.errorLog, innodbBufferPoolSize: '32M' } };
+    return { ...DEFAULT_HOST_PROFILE, galera: { ...DEFAULT_HOST_PROFILE.galera, configPath: p.configFile, dataDir: p.datadir, socket: p.socket, pidFile: p.pidFile, logFile: p.errorLog, innodbBufferPoolSize: '32M' } };
   };
   const spec = labClusterSpec({ addresses, galera: { clusterName: 'actions-galera', gcacheSize: '32M', evs: { suspectTimeoutMs: 3500, inactiveTimeoutMs: 7000 } } });
   let cluster: GaleraCluster | undefined;
@@ -80,6 +82,17 @@ describe(`${NodeActions.name} (Galera)`, () => {
     const refused = await refusal(run('controller-3', 'galera.bootstrap', { force: true }));
     expect(refused.message).toContain(`${addresses[0]}:4567`);
     expect(await drivers['controller-3'].server.pid()).toBeUndefined();
+
+    // Something already listens on its own Galera port (a joiner a resource agent started, no pid
+    // file yet): neither its position is read from disk nor is it started again.
+    const squatter = createServer().listen(4567, addresses[2]);
+    await once(squatter, 'listening');
+    try {
+      expect((await refusal(run('controller-3', 'galera.report_position'))).message).toContain(`listens on this node's Galera port ${addresses[2]}:4567`);
+      expect((await refusal(run('controller-3', 'galera.join'))).message).toContain('a start or join in progress');
+    } finally {
+      squatter.close();
+    }
 
     const stopped = await run('controller-3', 'galera.report_position');
     // A clean stop writes the position to grastate.dat.

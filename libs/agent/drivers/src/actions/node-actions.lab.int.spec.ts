@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyArtifact, runFile } from '@triad/agent-core';
+import { applyArtifact } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import type { RunActionParams } from '@triad/protocol';
 import { waitFor } from '@triad/testing';
@@ -12,7 +12,7 @@ import { Lab, LAB_CLUSTER_STACK_SCRIPT } from '../../../../../tools/lab/src/lab'
 import { labClusterSpec } from '../../../../../tools/lab/src/lab-cluster-spec';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { ClusterStack } from '../cluster-stack/cluster-stack';
-import { CLUSTER_TOOLS, type ToolRunner } from '../pacemaker/cluster-tools';
+import { CLUSTER_TOOLS, nsenterRunner, type ToolRunner } from '../pacemaker/cluster-tools';
 import { PacemakerDriver } from '../pacemaker/pacemaker.driver';
 import { NodeActions } from './node-actions';
 
@@ -40,12 +40,7 @@ describe(`${NodeActions.name} (Pacemaker, live lab cluster)`, () => {
   let driver: PacemakerDriver;
   let actions: NodeActions;
 
-  const inside =
-    (node: string): ToolRunner =>
-    (bin, args, opts) => {
-      const [, ...enter] = lab.enterCommand(node, [bin, ...args]);
-      return runFile('/usr/bin/nsenter', enter, opts.timeoutMs, { env: opts.env, input: opts.input });
-    };
+  const inside = (node: string): ToolRunner => nsenterRunner((argv) => lab.enterCommand(node, argv));
   const run = (action: RunActionParams['action'], args: Record<string, unknown>) => actions.run({ clusterId, nodeName: NODE, action, args } as RunActionParams, logger);
   const dummy = async () => (await driver.status()).resources.find((r) => r.id === 'dummy');
   const dummyFailures = async () => (await driver.status()).failedActions.filter((f) => f.resource === 'dummy');

@@ -146,6 +146,7 @@ export class NodeActions implements NodeActionExecutor {
       const result = { ...position, safeToBootstrap: grastate?.safeToBootstrap ?? false, running: true, clusterStatus: s?.wsrep_cluster_status ?? 'unknown', localState: s?.wsrep_local_state_comment ?? 'unknown' };
       return { message: `mariadbd runs (${result.localState}, ${result.clusterStatus}) at ${formatPosition(position)}`, result };
     }
+    await this.refuseIfGaleraStarting();
     if (!grastate) throw new Error('mariadbd is not running and this node has no grastate.dat: it never joined a cluster');
     let position: GaleraPosition = grastate;
     let source = 'grastate.dat';
@@ -165,6 +166,7 @@ export class NodeActions implements NodeActionExecutor {
       throw new ActionRefusedError(`mariadbd already runs here (${s?.wsrep_cluster_status ?? 'not answering'}): stop it before bootstrapping from this node`);
     }
     await this.refuseIfPacemakerManages('galera', galera.mode, /galera/);
+    await this.refuseIfGaleraStarting();
     const peers = await this.galeraPeersListening();
     if (peers.length) {
       throw new ActionRefusedError(`another member's mariadbd answers on its Galera port (${peers.join(', ')}): a component may be running; join it instead of bootstrapping a second cluster`, { peersRunning: peers });
@@ -193,6 +195,7 @@ export class NodeActions implements NodeActionExecutor {
       throw new ActionRefusedError(`mariadbd already runs here but is not Synced in a Primary component (${s?.wsrep_local_state_comment ?? 'not answering'}, ${s?.wsrep_cluster_status ?? '?'}); not restarting it`);
     }
     await this.refuseIfPacemakerManages('galera', galera.mode, /galera/);
+    await this.refuseIfGaleraStarting();
     const grastate = await galera.readGrastate().catch(() => undefined);
     const startPosition = grastate && grastate.seqno < 0 ? await galera.recoverPosition() : undefined;
     log.info({ startPosition }, 'starting mariadbd to join the running cluster');
@@ -202,20 +205,37 @@ export class NodeActions implements NodeActionExecutor {
   }
 
   /** Other members (wsrep_cluster_address minus wsrep_node_address) whose group communication port accepts a connection. */
-  private async galeraPeersListening(): Promise<string[]> {
+  /** This node's and its peers' Galera (gcomm) endpoints, from galera.cnf. */
+  private async galeraEndpoints(): Promise<{ own: { host: string; port: number } | undefined; peers: { host: string; port: number }[] }> {
     const o = myCnfServerOptions((await readFileIfExists(this.galera().configFile)) ?? '');
     const own = (o.get('wsrep_node_address') ?? '').replace(/^\[|\]$/g, '').replace(/:\d+$/, '');
-    const peers = (gcommMembers(o.get('wsrep_cluster_address')) ?? [])
+    const members = (gcommMembers(o.get('wsrep_cluster_address')) ?? [])
       .map((m) => m.trim())
       .filter(Boolean)
       .map((m) => {
         const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(m);
         const [host, port] = v6 ? [v6[1], v6[2]] : [m.replace(/:\d+$/, ''), /:(\d+)$/.exec(m)?.[1]];
-        return { host, port: Number(port ?? this.deps.galeraPort ?? 4567) };
-      })
-      .filter((p) => p.host !== own);
+        return { host: host ?? '', port: Number(port ?? this.deps.galeraPort ?? 4567) };
+      });
+    return { own: own ? (members.find((p) => p.host === own) ?? { host: own, port: this.deps.galeraPort ?? 4567 }) : undefined, peers: members.filter((p) => p.host !== own) };
+  }
+
+  private async galeraPeersListening(): Promise<string[]> {
+    const { peers } = await this.galeraEndpoints();
     const open = await Promise.all(peers.map(async (p) => ((await portOpen(p.host, p.port, this.deps.peerProbeTimeoutMs ?? 1_500)) ? `${p.host}:${p.port}` : undefined)));
     return open.filter((p): p is string => p !== undefined);
+  }
+
+  /**
+   * A mariadbd without a pid file yet (a joiner a resource agent started, still waiting for its
+   * donor) already listens on this node's Galera port: reading or rewriting the datadir under it
+   * (--wsrep-recover, a bootstrap) would race it.
+   */
+  private async refuseIfGaleraStarting(): Promise<void> {
+    const { own } = await this.galeraEndpoints();
+    if (own && (await portOpen(own.host, own.port, this.deps.peerProbeTimeoutMs ?? 1_500))) {
+      throw new ActionRefusedError(`a mariadbd listens on this node's Galera port ${own.host}:${own.port} but no pid file names it (a start or join in progress): not touching its datadir`, { listening: `${own.host}:${own.port}` });
+    }
   }
 
   // --- rabbitmq ---

@@ -15,7 +15,7 @@ function labProfile(baseDir: string, nodeName: string): HostProfile {
   const paths = galeraNodePaths(baseDir, nodeName);
   return {
     ...DEFAULT_HOST_PROFILE,
-    galera: { ...DEFAULT_HOST_PROFILE.galera, configPath: paths.configFile, dataDir: paths.datadir, socket: paths.socket, logFile: paths.errorLog, innodbBufferPoolSize: '32M' },
+    galera: { ...DEFAULT_HOST_PROFILE.galera, configPath: paths.configFile, dataDir: paths.datadir, socket: paths.socket, pidFile: paths.pidFile, logFile: paths.errorLog, innodbBufferPoolSize: '32M' },
   };
 }
 

@@ -151,3 +151,131 @@ export function primitivesToRun(configuration: XmlElement): string[] {
   if (resources) walk(resources, false);
   return out;
 }
+
+/**
+ * Resource-agent parameters an agent reads only when it starts an instance, by agent
+ * (`class:provider:type`). A running instance never acts on them again, so a change of these alone
+ * need not restart it — but the agent has no reload, so Pacemaker would (its parameter digest
+ * changed). Kept narrow on purpose: a parameter belongs here only when the agent's code shows it is
+ * used at start (and at most checked by monitor in a way the new value still passes).
+ * - ocf:heartbeat:galera: the membership. `wsrep_cluster_address` is handed to mysqld at
+ *   start/promote (`--wsrep-cluster-address`); monitor only checks that this node is still listed.
+ *   `cluster_host_map` maps Pacemaker names to those addresses for the same purposes. A running
+ *   Galera member learns new members through gcomm itself.
+ */
+export const START_ONLY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  'ocf:heartbeat:galera': ['wsrep_cluster_address', 'cluster_host_map'],
+};
+
+/** The id suffix of the `is-managed=false` meta attribute the driver adds while it holds a resource. */
+export const HOLD_ID_SUFFIX = '-triad-start-only-hold';
+
+function agentOf(primitive: XmlElement): string {
+  const a = primitive.attrs;
+  return [a.class, a.provider, a.type].filter((x) => x !== undefined).join(':');
+}
+
+/** The primitive without the instance attributes its agent reads only at start. */
+function withoutStartOnly(primitive: XmlElement, table: Readonly<Record<string, readonly string[]>>): XmlElement {
+  const names = new Set(table[agentOf(primitive)] ?? []);
+  return {
+    ...primitive,
+    children: primitive.children.map((c) => (c.name === 'instance_attributes' ? { ...c, children: c.children.filter((p) => !(p.name === 'nvpair' && names.has(p.attrs.name ?? ''))) } : c)),
+  };
+}
+
+/** The resources directly under `<resources>` (primitives, groups, clones), by id. */
+function topResources(configuration: XmlElement): Map<string, XmlElement> {
+  return new Map((child(configuration, 'resources')?.children ?? []).filter((c) => RESOURCE_TAGS.has(c.name) && c.attrs.id).map((c) => [c.attrs.id as string, c]));
+}
+
+function primitivesIn(top: XmlElement): Map<string, XmlElement> {
+  const all = top.name === 'primitive' ? [top] : descendants(top).filter((e) => e.name === 'primitive');
+  return new Map(all.filter((p) => p.attrs.id).map((p) => [p.attrs.id as string, p]));
+}
+
+function metaNvpairs(el: XmlElement): XmlElement[] {
+  return childrenNamed(el, 'meta_attributes').flatMap((s) => childrenNamed(s, 'nvpair'));
+}
+
+/** The resource's configuration sets `is-managed` itself (other than by a hold): it is not ours to hold. */
+function managedByConfiguration(el: XmlElement): boolean {
+  return metaNvpairs(el).some((p) => p.attrs.name === 'is-managed' && p.attrs.id !== `${el.attrs.id}${HOLD_ID_SUFFIX}`);
+}
+
+/**
+ * Top-level resources (a clone, or a primitive on its own) whose primitives change between the
+ * live and the desired configuration only in start-only parameters: each primitive present in
+ * both, same agent, same everything else (operations, meta attributes, other parameters), and at
+ * least one of them different. The resource's own attributes may change otherwise (a clone's
+ * `promoted-max`): Pacemaker restarts nothing for those. A resource with any other primitive
+ * change (a VIP's address, an added primitive) is not listed: it must restart as Pacemaker decides.
+ */
+export function startOnlyChanges(live: XmlElement, desired: XmlElement, table = START_ONLY_PARAMETERS): string[] {
+  const liveTops = topResources(live);
+  const out: string[] = [];
+  for (const [id, top] of topResources(desired)) {
+    const before = liveTops.get(id);
+    if (!before || before.name !== top.name) continue;
+    const now = primitivesIn(top);
+    const was = primitivesIn(before);
+    if (now.size !== was.size || [...now.keys()].some((p) => !was.has(p))) continue;
+    const changed = [...now].filter(([p, el]) => canonicalXml(el) !== canonicalXml(was.get(p) as XmlElement));
+    if (changed.length === 0) continue;
+    if (changed.every(([p, el]) => canonicalXml(withoutStartOnly(el, table)) === canonicalXml(withoutStartOnly(was.get(p) as XmlElement, table)))) out.push(id);
+  }
+  return out;
+}
+
+/** Top-level resources a hold (this driver's `is-managed=false`) is on: an apply that did not finish. */
+export function heldResources(configuration: XmlElement): string[] {
+  return [...topResources(configuration)].filter(([, top]) => hasHold(top)).map(([id]) => id);
+}
+
+function hasHold(top: XmlElement): boolean {
+  return metaNvpairs(top).some((p) => p.attrs.id === `${top.attrs.id}${HOLD_ID_SUFFIX}`);
+}
+
+/**
+ * What to hold while pushing `desired` over `live`: the resources whose change is start-only, and
+ * those a hold is still on (an apply that stopped between its steps: the refresh must still run
+ * before the hold goes). Never a resource whose desired configuration sets `is-managed` itself.
+ */
+export function holdsFor(live: XmlElement, desired: XmlElement, table = START_ONLY_PARAMETERS): string[] {
+  const tops = topResources(desired);
+  return [...new Set([...startOnlyChanges(live, desired, table), ...heldResources(live)])].filter((id) => {
+    const top = tops.get(id);
+    return top !== undefined && !managedByConfiguration(top);
+  });
+}
+
+/** The configuration with this driver's hold (`is-managed=false`, its own nvpair id) on each of `ids`. */
+export function withHolds(configuration: XmlElement, ids: readonly string[]): XmlElement {
+  const out = clone(configuration);
+  for (const [id, top] of topResources(out)) {
+    if (!ids.includes(id) || hasHold(top)) continue;
+    let set = childrenNamed(top, 'meta_attributes')[0];
+    if (!set) {
+      set = { name: 'meta_attributes', attrs: { id: `${id}${HOLD_ID_SUFFIX}-set` }, children: [] };
+      top.children.unshift(set);
+    }
+    set.children.push({ name: 'nvpair', attrs: { id: `${id}${HOLD_ID_SUFFIX}`, name: 'is-managed', value: 'false' }, children: [] });
+  }
+  return out;
+}
+
+/** The configuration without any hold: its nvpair removed (and the set made for it); nothing else touched. */
+export function withoutHolds(configuration: XmlElement): XmlElement {
+  const out = clone(configuration);
+  for (const [id, top] of topResources(out)) {
+    for (const s of childrenNamed(top, 'meta_attributes')) s.children = s.children.filter((p) => p.attrs.id !== `${id}${HOLD_ID_SUFFIX}`);
+    top.children = top.children.filter((c) => !(c.name === 'meta_attributes' && c.attrs.id === `${id}${HOLD_ID_SUFFIX}-set` && c.children.length === 0));
+  }
+  return out;
+}
+
+/** Primitive ids inside the top-level resource `id` (what the status section's lrm history is keyed by). */
+export function primitiveIdsOf(configuration: XmlElement, id: string): string[] {
+  const top = topResources(configuration).get(id);
+  return top ? [...primitivesIn(top).keys()] : [];
+}

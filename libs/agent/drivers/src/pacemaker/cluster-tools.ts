@@ -40,3 +40,15 @@ export function toolOutput(r: Pick<ExecResult, 'stdout' | 'stderr'>, max = 2000)
     .join(' | ');
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
+
+/**
+ * A runner entering another node first: `enter(argv)` is the whole command line whose head is
+ * `nsenter` and its options (a lab controller: `(argv) => lab.enterCommand(node, argv)`), run as
+ * `/usr/bin/nsenter …`. Tests drive the drivers against lab controllers through it.
+ */
+export function nsenterRunner(enter: (argv: string[]) => string[]): ToolRunner {
+  return (bin, args, opts) => {
+    const [, ...rest] = enter([bin, ...args]);
+    return runFile('/usr/bin/nsenter', rest, opts.timeoutMs, { env: opts.env, input: opts.input });
+  };
+}

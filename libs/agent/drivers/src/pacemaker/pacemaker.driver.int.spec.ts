@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { applyArtifact, DriverError, runFile } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import { renderCib } from '@triad/render';
-import { parseSpecText, validateClusterSpec, type ClusterSpec } from '@triad/spec';
+import { parseSpecText, specWithNewNode, validateClusterSpec, type ClusterSpec } from '@triad/spec';
+import { labClusterSpec } from '@triad/testing';
 import { CLUSTER_TOOLS } from './cluster-tools';
 import { PacemakerDriver } from './pacemaker.driver';
 
@@ -123,6 +124,22 @@ describe(PacemakerDriver.name, () => {
     expect(await resourceIds()).toContain('vip-horizon');
     expect(await cib('--query', '--scope', 'crm_config')).toContain('name="dc-version" value="2.1.5"');
     expect(await cib('--query', '--scope', 'nodes')).toContain('name="standby" value="on"');
+  });
+
+  it('pushes a new Galera membership through the hold (unmanaged, then managed again) and the CIB ends exactly as rendered', async () => {
+    const three = labClusterSpec({ addresses: ['127.0.9.1', '127.0.9.2', '127.0.9.3'] });
+    const placed = specWithNewNode(three, 'controller-4', ['127.0.9.4']);
+    if (!('spec' in placed)) throw new Error(placed.refusal);
+    await applyArtifact(driver, cibOf(three), logger);
+    await applyArtifact(driver, cibOf(placed.spec), logger);
+    const live = await cib('--query', '--scope', 'resources');
+    expect(live).toContain('value="gcomm://127.0.9.1,127.0.9.2,127.0.9.3,127.0.9.4"');
+    expect(live).toContain('name="promoted-max" value="4"');
+    expect(live).not.toContain('is-managed');
+    // Nothing more to do: the same CIB again pushes nothing.
+    const header = (await cib('--query')).split('\n')[0];
+    await applyArtifact(driver, cibOf(placed.spec), logger);
+    expect((await cib('--query')).split('\n')[0]).toBe(header);
   });
 
   it('reports the cluster DOWN when Pacemaker does not run on this node', async () => {

@@ -12,11 +12,16 @@ import {
   configuredResourceIds,
   desiredConfiguration,
   formatCibVersion,
+  holdsFor,
+  primitiveIdsOf,
   primitivesToRun,
   sameConfigurationVersion,
+  START_ONLY_PARAMETERS,
+  withHolds,
+  withoutHolds,
 } from './cib-document';
 import { CLUSTER_TOOLS, runOnThisNode, toolOutput, type ToolRunner } from './cluster-tools';
-import { parseXml, serializeXml, type XmlElement } from './xml-tree';
+import { child, childrenNamed, parseXml, serializeXml, type XmlElement } from './xml-tree';
 
 export interface PacemakerDriverOptions {
   /** This node's Pacemaker node name (health is reported from its point of view). */
@@ -30,6 +35,10 @@ export interface PacemakerDriverOptions {
   run?: ToolRunner;
   /** Live cluster: how long the check after a push waits for the resources to start (default 30 s). */
   checkTimeoutMs?: number;
+  /** Agent parameters read only at start (default `START_ONLY_PARAMETERS`): their change alone restarts nothing. */
+  startOnlyParameters?: Readonly<Record<string, readonly string[]>>;
+  /** Live cluster: how long a refresh waits for the held resource's probes (default 120 s). */
+  probeTimeoutMs?: number;
 }
 
 /** A push is retried this often when only the status section changed meanwhile. */
@@ -53,8 +62,9 @@ function errorMessage(e: unknown): string {
  * the live status) → validate: `crm_verify` → swap: keep the live CIB as the previous one and push
  * the difference as a versioned patch (`crm_diff` → `cibadmin --patch`): Pacemaker applies it only
  * to the exact CIB version it was computed against, so a configuration someone changed in between
- * is never overwritten → check: `crm_mon` shows every configured resource and no new failed action
- * → roll back: the previous configuration, pushed the same way.
+ * is never overwritten (a resource whose change is start-only is held meanwhile: `push`) →
+ * check: `crm_mon` shows every configured resource and no new failed action → roll back: the
+ * previous configuration, pushed the same way.
  */
 export class PacemakerDriver implements ComponentDriver {
   readonly component = 'pacemaker';
@@ -62,6 +72,7 @@ export class PacemakerDriver implements ComponentDriver {
   private readonly run: ToolRunner;
   private readonly env: Record<string, string> | undefined;
   private readonly checkTimeoutMs: number;
+  private readonly startOnly: Readonly<Record<string, readonly string[]>>;
   private pending: Pending | undefined;
   /** Failed actions present before the push: only new ones fail the check. */
   private failuresBefore = new Set<string>();
@@ -70,6 +81,7 @@ export class PacemakerDriver implements ComponentDriver {
     this.run = opts.run ?? runOnThisNode;
     this.env = opts.cibFile ? { CIB_file: opts.cibFile } : undefined;
     this.checkTimeoutMs = opts.checkTimeoutMs ?? 30_000;
+    this.startOnly = opts.startOnlyParameters ?? START_ONLY_PARAMETERS;
   }
 
   private get stagedFile(): string {
@@ -122,7 +134,12 @@ export class PacemakerDriver implements ComponentDriver {
     // What the cluster would do with it, for the log (crm_simulate reads the staged file only).
     const sim = await runFile(CLUSTER_TOOLS.crmSimulate, ['--xml-file', this.stagedFile, '--simulate'], TOOL_TIMEOUT_MS).catch(() => undefined);
     const summary = /Transition Summary:\n([\s\S]*?)(?:\nExecuting Cluster Transition:|$)/.exec(sim?.stdout ?? '')?.[1]?.trim();
-    if (summary) this.opts.logger.info({ transition: summary.split('\n').map((l) => l.trim()) }, 'what the cluster will do with the new CIB');
+    if (!summary) return;
+    const held = holdsFor(configurationOf(pending.live), pending.configuration, this.startOnly);
+    const transition = summary.split('\n').map((l) => l.trim());
+    if (held.length === 0) this.opts.logger.info({ transition }, 'what the cluster will do with the new CIB');
+    // The simulation sees the plain push: the swap holds these resources, so their restarts do not happen.
+    else this.opts.logger.info({ transition, held }, 'what the cluster would do with the new CIB pushed as is (the swap holds the resources whose change is start-only)');
   }
 
   async discardStaged(): Promise<void> {
@@ -138,7 +155,7 @@ export class PacemakerDriver implements ComponentDriver {
     if (configurationsEqual(configurationOf(pending.live), pending.configuration)) {
       this.opts.logger.info({ version: formatCibVersion(cibVersion(pending.live)) }, 'the live CIB already has this configuration; nothing to push');
     } else {
-      const version = await this.pushGuarded(pending.live, pending.configuration, 'swap');
+      const version = await this.push(pending.live, pending.configuration, 'swap');
       this.opts.logger.info({ version }, 'CIB configuration pushed');
     }
     await rm(this.stagedFile, { force: true });
@@ -161,7 +178,7 @@ export class PacemakerDriver implements ComponentDriver {
     const configuration = desiredConfiguration(live, parseXml(text));
     this.pending = { live, configuration };
     if (configurationsEqual(configurationOf(live), configuration)) return 'the live CIB still had the previous configuration';
-    const version = await this.pushGuarded(live, configuration, 'rollback');
+    const version = await this.push(live, configuration, 'rollback');
     await this.checkConfiguration(configuration);
     return `the previous CIB configuration was restored (CIB ${version})`;
   }
@@ -196,13 +213,22 @@ export class PacemakerDriver implements ComponentDriver {
     return this.tool(CLUSTER_TOOLS.crmResource, ['--cleanup', '--resource', resource], `crm_resource --cleanup --resource ${resource}`);
   }
 
-  /** Sets the resource's `is-managed` meta attribute: false takes it out of Pacemaker's hands (it neither starts nor stops it). */
+  /**
+   * Sets the resource's `is-managed` meta attribute: false takes it out of Pacemaker's hands (it
+   * neither starts nor stops it). Giving it back first re-probes it (refreshProbes, as the
+   * start-only-parameter hold does: `crm_resource --refresh`, then every online node's probe): what Triad started meanwhile (a bootstrapped Galera member)
+   * is then recorded as it is — running, promoted — instead of Pacemaker's next monitor finding
+   * "unexpectedly promoted" and recovering it by a restart.
+   */
   async setManaged(resource: string, managed: boolean): Promise<string> {
-    return this.tool(
+    // Best effort (refreshProbes): a resource is never left unmanaged because its re-probe failed.
+    const reprobed = managed ? await this.refreshProbes(resource, primitiveIdsOf(configurationOf(await this.queryCib('swap')), resource), 'swap') : undefined;
+    const output = await this.tool(
       CLUSTER_TOOLS.crmResource,
       ['--resource', resource, '--meta', '--set-parameter', 'is-managed', '--parameter-value', String(managed)],
       `crm_resource --resource ${resource} --meta --set-parameter is-managed --parameter-value ${managed}`,
     );
+    return reprobed === undefined ? output : `${reprobed ? 're-probed first' : 're-probe before giving it back did not finish (logged)'}; ${output}`;
   }
 
   /** The cluster property `maintenance-mode`: while true Pacemaker manages no resource (it only monitors). */
@@ -223,12 +249,69 @@ export class PacemakerDriver implements ComponentDriver {
   }
 
   /**
+   * Pushes `configuration` over `live`. When a resource changes only in parameters its agent reads
+   * at start (`START_ONLY_PARAMETERS`: Galera's membership), Pacemaker would restart every instance
+   * of it (a new parameter digest, no reload in the agent). Instead: (1) push the configuration with
+   * that resource unmanaged (`is-managed=false`, the hold) in the same patch, so the DC schedules
+   * no restart; (2) `crm_resource --refresh` it, so every node's probe records the running instance
+   * against the new parameters; (3) wait for those probes; (4) remove the hold: the history now
+   * matches the configuration and nothing restarts. The live CIB ends exactly as `configuration`.
+   * An apply that stops after (1) leaves the hold in the live CIB; the next push sees it and runs
+   * (2)–(4) before giving the resource back. Resolves with the CIB version.
+   */
+  private async push(live: XmlElement, configuration: XmlElement, step: 'swap' | 'rollback'): Promise<string> {
+    const holds = holdsFor(configurationOf(live), configuration, this.startOnly);
+    if (holds.length === 0) return formatCibVersion(cibVersion(await this.pushGuarded(live, configuration, step)));
+    this.opts.logger.info({ resources: holds }, 'only parameters read at start change: pushing them with the resource unmanaged, then refreshing its probes, so its running instances are not restarted');
+    const held = withHolds(configuration, holds);
+    if (!configurationsEqual(configurationOf(live), held)) await this.pushGuarded(live, held, step);
+    // A file-backed CIB has no running instances (and no controller to refresh them).
+    if (!this.opts.cibFile) for (const id of holds) await this.refreshProbes(id, primitiveIdsOf(held, id), step);
+    const now = await this.queryCib(step);
+    const released = await this.pushGuarded(now, withoutHolds(configurationOf(now)), step);
+    this.opts.logger.info({ resources: holds }, 'hold removed: the resources are managed again with the new parameters');
+    return formatCibVersion(cibVersion(released));
+  }
+
+  /**
+   * `crm_resource --refresh --resource <id>`, then waits (bounded) until every online node has run a
+   * probe of its primitives after the refresh (its executor call id above the one before). A
+   * refresh that fails or probes that do not finish in time are logged, and the hold is removed
+   * anyway: an unmanaged resource is not recovered by Pacemaker, which is worse than the restart
+   * the hold avoids.
+   */
+  private async refreshProbes(id: string, primitives: string[], step: 'swap' | 'rollback'): Promise<boolean> {
+    const before = probeCallIds(await this.queryCib(step), primitives);
+    const t0 = Date.now();
+    try {
+      await this.tool(CLUSTER_TOOLS.crmResource, ['--refresh', '--resource', id], `crm_resource --refresh --resource ${id}`);
+    } catch (e) {
+      this.opts.logger.warn({ resource: id, error: errorMessage(e) }, 'the refresh failed; giving the resource back anyway (Pacemaker may restart it)');
+      return false;
+    }
+    const deadline = t0 + (this.opts.probeTimeoutMs ?? 120_000);
+    let waiting: string[] = [];
+    while (Date.now() < deadline) {
+      const cib = await this.queryCib(step);
+      const after = probeCallIds(cib, primitives, true);
+      waiting = onlineNodes(cib).filter((node) => (after.get(node) ?? -1) <= (before.get(node) ?? -1));
+      if (waiting.length === 0) {
+        this.opts.logger.info({ resource: id, ms: Date.now() - t0 }, 'probes after the refresh recorded on every online node');
+        return true;
+      }
+      await sleep(CHECK_POLL_MS / 2);
+    }
+    this.opts.logger.warn({ resource: id, waiting }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
+    return false;
+  }
+
+  /**
    * Pushes `configuration` as a patch against `live`. Pacemaker applies a versioned patch only to
    * the CIB version it was made from; when it refuses, the live CIB is read again: a different
    * configuration version means someone else changed it (refused, nothing overwritten), the same
-   * one means only the status moved (the patch is made again). Resolves with the new version.
+   * one means only the status moved (the patch is made again). Resolves with the CIB after it.
    */
-  private async pushGuarded(live: XmlElement, configuration: XmlElement, step: 'swap' | 'rollback'): Promise<string> {
+  private async pushGuarded(live: XmlElement, configuration: XmlElement, step: 'swap' | 'rollback'): Promise<XmlElement> {
     const expected = cibVersion(live);
     let base = live;
     let refused = '';
@@ -237,11 +320,11 @@ export class PacemakerDriver implements ComponentDriver {
       const r = await this.run(CLUSTER_TOOLS.cibadmin, ['--patch', '--xml-pipe'], { timeoutMs: TOOL_TIMEOUT_MS, env: this.env, input: patch });
       const now = await this.queryCib(step);
       const nowVersion = cibVersion(now);
-      if (r.code === 0) return formatCibVersion(nowVersion);
+      if (r.code === 0) return now;
       refused = toolOutput(r);
       if (!sameConfigurationVersion(nowVersion, expected)) {
         // Another node of the same rollout got there first with the same configuration: nothing is lost.
-        if (configurationsEqual(configurationOf(now), configuration)) return formatCibVersion(nowVersion);
+        if (configurationsEqual(configurationOf(now), configuration)) return now;
         throw new DriverError(step, `refusing to push the CIB: its configuration changed since it was read (version ${formatCibVersion(expected)} → ${formatCibVersion(nowVersion)}, last written by ${writer(now)}); nothing was overwritten`);
       }
       if (nowVersion.numUpdates === cibVersion(base).numUpdates) {
@@ -310,4 +393,30 @@ export class PacemakerDriver implements ComponentDriver {
 function writer(cib: XmlElement): string {
   const a = cib.attrs;
   return `${a['update-client'] ?? 'unknown client'}${a['update-user'] ? ` (user ${a['update-user']})` : ''}${a['update-origin'] ? ` on ${a['update-origin']}` : ''}${a['cib-last-written'] ? ` at ${a['cib-last-written']}` : ''}`;
+}
+
+/** Nodes the status section shows as members with a running controller. */
+function onlineNodes(cib: XmlElement): string[] {
+  return childrenNamed(child(cib, 'status'), 'node_state')
+    .filter((n) => n.attrs.crmd === 'online' && n.attrs.in_ccm !== undefined && n.attrs.in_ccm !== 'false' && n.attrs.uname)
+    .map((n) => n.attrs.uname as string);
+}
+
+/**
+ * Per node, the highest executor call id among the recorded probes (monitor, interval 0) of
+ * `primitives` (an anonymous clone's history is under the primitive id, a unique one's under
+ * `id:N`); `finished` counts only probes that completed (not pending).
+ */
+function probeCallIds(cib: XmlElement, primitives: string[], finished = false): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const node of childrenNamed(child(cib, 'status'), 'node_state')) {
+    const resources = childrenNamed(child(child(node, 'lrm'), 'lrm_resources'), 'lrm_resource').filter((r) => primitives.some((p) => r.attrs.id === p || r.attrs.id?.startsWith(`${p}:`)));
+    for (const op of resources.flatMap((r) => childrenNamed(r, 'lrm_rsc_op'))) {
+      if (op.attrs.operation !== 'monitor' || op.attrs.interval !== '0') continue;
+      if (finished && (op.attrs['op-status'] === '-1' || op.attrs['rc-code'] === '193')) continue;
+      const id = Number(op.attrs['call-id'] ?? '-1');
+      if (node.attrs.uname && id > (out.get(node.attrs.uname) ?? -1)) out.set(node.attrs.uname, id);
+    }
+  }
+  return out;
 }

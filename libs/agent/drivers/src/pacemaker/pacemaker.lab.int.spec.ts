@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyArtifact, runFile } from '@triad/agent-core';
+import { applyArtifact } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
 import { pacemakerHealthDetailSchema, corosyncHealthDetailSchema } from '@triad/protocol';
 // The lab tool drives real controllers (network namespaces); its library is what its docs offer tests.
@@ -12,7 +12,7 @@ import { Lab } from '../../../../../tools/lab/src/lab';
 import { labClusterSpec } from '../../../../../tools/lab/src/lab-cluster-spec';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { CorosyncDriver } from '../corosync/corosync.driver';
-import { CLUSTER_TOOLS, type ToolRunner } from './cluster-tools';
+import { CLUSTER_TOOLS, nsenterRunner, type ToolRunner } from './cluster-tools';
 import { PacemakerDriver } from './pacemaker.driver';
 
 const logger = createLogger('pacemaker-lab-test', { level: 'silent' });
@@ -39,8 +39,7 @@ describe('Pacemaker and Corosync drivers on a live 3-node lab cluster', () => {
     (node: string): ToolRunner =>
     (bin, args, opts) => {
       const etc = lab.hostPath(node, '/etc/corosync');
-      const [, ...enter] = lab.enterCommand(node, [bin, ...args.map((a) => a.replace(etc, '/etc/corosync'))]);
-      return runFile('/usr/bin/nsenter', enter, opts.timeoutMs, { env: opts.env, input: opts.input });
+      return nsenterRunner((argv) => lab.enterCommand(node, argv))(bin, args.map((a) => a.replace(etc, '/etc/corosync')), opts);
     };
   const pacemaker = () => new PacemakerDriver({ nodeName: NODE, workDir: join(dir, 'pacemaker'), logger, run: inside(NODE), checkTimeoutMs: 60_000 });
 
