@@ -237,6 +237,43 @@ describe(evaluateCluster.name, () => {
       expect(f[0]).toMatchObject({ nodeName: 'controller-1', owner: 'TRIAD' });
       expect(f[0].message).toContain('Pacemaker on controller-3 sees controller-1 unclean');
     });
+
+    it('a node whose stack was just restarted while every other stack is down is PACEMAKER_NODE_OFFLINE until its own Pacemaker counts it online', () => {
+      const stackDown = (n: NodeHealthInput): NodeHealthInput => ({
+        ...n,
+        components: [
+          { component: 'corosync', state: 'COMPONENT_DOWN', summary: 'corosync is not running', detail: undefined },
+          { component: 'pacemaker', state: 'COMPONENT_DOWN', summary: 'pacemaker does not answer on this node', detail: undefined },
+          haproxy(),
+        ],
+      });
+      const alone = (selfOnline: boolean) => (n: NodeHealthInput): NodeHealthInput => ({
+        ...n,
+        components: [
+          {
+            ...pacemaker(n.name, (d) => {
+              d.quorate = false;
+              d.dc = selfOnline ? n.name : undefined;
+              for (const x of d.nodes) x.online = x.name === n.name && selfOnline;
+              d.resources = [];
+            }),
+            state: 'COMPONENT_DOWN',
+          },
+          haproxy(),
+        ],
+      });
+      const cluster = (selfOnline: boolean) => healthyNodes().map((n) => (n.name === 'controller-3' ? alone(selfOnline)(n) : stackDown(n)));
+
+      // Just started: crm_mon answers, but controller-3 is not an online member in its own view yet.
+      const joining = evaluate(cluster(false)).findings;
+      expect(only(joining, 'PACEMAKER_NODE_OFFLINE').map((f) => [f.nodeName, f.detail['viewer']])).toEqual([['controller-3', 'controller-3']]);
+      expect(only(joining, 'CLUSTER_STACK_DOWN').map((f) => f.nodeName)).toEqual(['controller-1', 'controller-2']);
+
+      // Online in its own partition: a member of the cluster there is, without quorum (cluster-wide).
+      const member = evaluate(cluster(true)).findings;
+      expect(only(member, 'PACEMAKER_NODE_OFFLINE')).toEqual([]);
+      expect(codes(only(member, 'QUORUM_LOST'))).toEqual(['QUORUM_LOST:*:']);
+    });
   });
 
   describe('resources and ownership', () => {

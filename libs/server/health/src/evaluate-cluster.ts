@@ -137,6 +137,7 @@ class Evaluation {
       this.pacemakerNodes(this.view.pacemaker);
       this.resources(this.view.pacemaker);
     }
+    this.selfViews();
     this.vips();
     this.galera();
     this.rabbitmq();
@@ -298,6 +299,30 @@ class Evaluation {
         owner: 'TRIAD',
         action: `restart the cluster stack on ${pn.name} so that it rejoins`,
         detail: { viewer, online: pn.online, unclean: pn.unclean },
+      });
+    }
+  }
+
+  /**
+   * A node whose stack runs but whose own Pacemaker does not (yet) count it as an online member:
+   * just started and still joining, or stuck. Without a quorate view (every other stack down) this
+   * is the only sign that a restarted node is not in the cluster yet.
+   */
+  private selfViews(): void {
+    for (const n of this.reachable) {
+      if (!n.pacemaker || n.stackDown.length > 0) continue;
+      const self = n.pacemaker.nodes.find((x) => x.name === n.name);
+      if (self?.online && !self.unclean) continue;
+      this.add({
+        code: 'PACEMAKER_NODE_OFFLINE',
+        severity: 'WARNING',
+        component: 'pacemaker',
+        nodeName: n.name,
+        subject: null,
+        message: `Pacemaker on ${n.name} runs but ${self ? `sees ${n.name} ${self.unclean ? 'unclean' : 'offline'}` : `does not list ${n.name} as a node`}: it is not (yet) a member of the cluster.`,
+        owner: 'TRIAD',
+        action: `restart the cluster stack on ${n.name} so that it rejoins (while it is still joining, this clears by itself)`,
+        detail: { viewer: n.name, online: self?.online ?? false, unclean: self?.unclean ?? false },
       });
     }
   }
