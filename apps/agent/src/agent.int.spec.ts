@@ -1,5 +1,5 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { HaproxyDriver } from '@triad/agent-drivers';
 import { createLogger } from '@triad/logging';
 import {
   agentInboxPrefix,
+  CHANGED_ON_DISK,
   agentNatsPermissions,
   COMMAND_STREAM,
   commandConsumerName,
@@ -274,6 +275,25 @@ describe(Agent.name, () => {
     const hb = await waitFor('heartbeat after apply', () => controlPlane.heartbeats.slice().reverse().find((h) => h.appliedRevision === 1));
     expect(hb.appliedArtifacts).toEqual([{ name: 'haproxy.cfg', sha256: haproxyDigest }]);
     expect(hb.components.find((c) => c.component === 'haproxy')?.detailJson).toContain('"name":"keystone","status":"OPEN"');
+  });
+
+  it('reports haproxy.cfg edited behind its back as changed on disk, and the re-applied revision puts it right', async () => {
+    const cfg = join(dir, 'haproxy', 'haproxy.cfg');
+    const rendered = readFileSync(cfg, 'utf8');
+    const edited = `${rendered}\n# added by hand\n`;
+    writeFileSync(cfg, edited);
+    const changedAt = controlPlane.heartbeats.length;
+    const drifted = await waitFor('a heartbeat reporting the edit', () => controlPlane.heartbeats.slice(changedAt).find((h) => h.appliedArtifacts[0]?.sha256 !== haproxyDigest));
+    expect(drifted.appliedArtifacts).toEqual([{ name: 'haproxy.cfg', sha256: `${CHANGED_ON_DISK}${createHash('sha256').update(edited).digest('hex')}` }]);
+    expect(drifted.appliedRevision).toBe(1);
+
+    const cmd = envelope();
+    await publish(signCommand(cmd, commandKey, 'test'));
+    await waitFor('re-apply finished', () => controlPlane.updatesFor(cmd.id).some((u) => u.state === 'COMMAND_SUCCEEDED'));
+    expect(readFileSync(cfg, 'utf8')).toBe(rendered);
+    const reappliedAt = controlPlane.heartbeats.length;
+    const hb = await waitFor('a heartbeat after the re-apply', () => controlPlane.heartbeats[reappliedAt]);
+    expect(hb.appliedArtifacts).toEqual([{ name: 'haproxy.cfg', sha256: haproxyDigest }]);
   });
 
   it('refuses a replayed command id without running it again', async () => {

@@ -1,5 +1,6 @@
 export * from './subjects';
 export * from './command';
+export * from './artifact-digest';
 export * from './agent-auth';
 export * from './agent-proto';
 export type * from './generated/agent';

@@ -21,11 +21,14 @@ import {
  *       the finding says so (owner PACEMAKER), Pacemaker brings it back Synced, Triad runs no
  *       Galera playbook;
  *   (e) RabbitMQ stopped on controller-2 → back to 3 running nodes;
- *   (f) haproxy on controller-2 driven to its fail-count limit (a broken haproxy.cfg): Triad's
- *       cleanups stay within the bound (REMEDIATION_CLEANUP_MAX_PER_WINDOW), then an ESCALATED
- *       run; nothing more until the operator fixes it;
+ *   (f) haproxy on controller-2 driven to its fail-count limit (its stats socket directory made
+ *       unusable): Triad's cleanups stay within the bound (REMEDIATION_CLEANUP_MAX_PER_WINDOW),
+ *       then an ESCALATED run; nothing more until the operator fixes it;
  *   (g) every agent cut off from the control plane at once (SIGSTOP): no run starts, a freeze
- *       event says why; a thaw when they are back.
+ *       event says why; a thaw when they are back;
+ *   (h) every stack and mariadbd killed, controller-3 behind: Galera from the most advanced node;
+ *   (i) the same with controller-3 unable to report: nothing bootstraps until an operator approves;
+ *   (j) haproxy.cfg edited by hand on controller-2 → CONFIG_DRIFT, the revision re-applied there.
  * Afterwards every acknowledged write is on every controller. Needs root and tools/install.sh's
  * packages. Detection and recovery times are printed at the end:
  *   TRIAD_LONG_TESTS=1 flock /tmp/triad-heavy.lock npx jest test/e2e/src/lab-remediation.long.e2e.spec.ts
@@ -211,13 +214,15 @@ describe('remediation on a lab brought up by the drivers', () => {
   });
 
   it('(f) haproxy on controller-2 at its fail-count limit: cleaned up within the bound, then escalated, then nothing until the operator acts', async () => {
-    const cfg = '/etc/haproxy/haproxy.cfg';
+    // Broken where Triad has nothing to re-apply: the directory of haproxy's stats socket is a file
+    // now, so every start fails to bind it (a broken haproxy.cfg would be drift, which Triad repairs: (j)).
+    const runDir = '/run/haproxy';
     const before = (await runs()).map((r) => r.id);
-    expect((await lab.exec('controller-2', ['/bin/sh', '-c', `cp ${cfg} ${cfg}.good && echo 'this is not haproxy configuration' >> ${cfg}`])).code).toBe(0);
+    expect((await lab.exec('controller-2', ['/bin/sh', '-c', `rm -rf ${runDir} && touch ${runDir}`])).code).toBe(0);
     const t0 = Date.now();
     await lab.run(['kill', 'controller-2', 'haproxy']);
     const failed = await waitFor('RESOURCE_FAILED haproxy on controller-2', async () => (await findingsOf('RESOURCE_FAILED', 'controller-2'))[0], 120_000, 250);
-    timings.push(['(f) kill (broken haproxy.cfg) → RESOURCE_FAILED', seconds(Date.now() - t0)]);
+    timings.push(['(f) kill (stats socket directory unusable) → RESOURCE_FAILED', seconds(Date.now() - t0)]);
     const escalated = await waitFor('an ESCALATED run', async () => (await runs()).find((r) => !before.includes(r.id) && r.status === 'ESCALATED'), 600_000, 1_000);
     timings.push(['(f) kill → escalated', seconds(Date.now() - t0)]);
     const cleanups = (await runs()).filter((r) => !before.includes(r.id) && r.playbook === 'pacemaker.cleanup' && r.status !== 'ESCALATED');
@@ -232,14 +237,14 @@ describe('remediation on a lab brought up by the drivers', () => {
     // Escalated means no more runs for it.
     await new Promise((r) => setTimeout(r, 15_000));
     expect((await runs()).filter((r) => !before.includes(r.id)).length).toBe(cleanups.length + 1);
-    // The operator fixes the file and cleans up.
+    // The operator fixes the directory and cleans up.
     const fixAt = Date.now();
-    expect((await lab.exec('controller-2', ['/bin/sh', '-c', `mv ${cfg}.good ${cfg}`])).code).toBe(0);
+    expect((await lab.exec('controller-2', ['/bin/sh', '-c', `rm -f ${runDir} && mkdir -p ${runDir}`])).code).toBe(0);
     // The operator cleans up, and again while a failure is still recorded (the re-probe right after
     // the fix can itself fail once while the last failed start is being torn down).
     let cleanedAt = 0;
     await waitFor(
-      'cluster HEALTHY after the operator fixed haproxy.cfg and cleaned up',
+      'cluster HEALTHY after the operator fixed /run/haproxy and cleaned up',
       async () => {
         const h = await health();
         if (h.health === 'HEALTHY') return true;
@@ -395,6 +400,25 @@ describe('remediation on a lab brought up by the drivers', () => {
     await waitFor('controller-3 Synced in a cluster of 3', async () => (await lab.wsrepStatus('controller-3')).wsrep_local_state_comment === 'Synced' && (await lab.wsrepStatus('controller-1')).wsrep_cluster_size === '3', 600_000, 2_000);
     timings.push(['(i) heal controller-3 → Synced in a cluster of 3', seconds(Date.now() - healAt)]);
     await waitHealthy('(i) heal → cluster HEALTHY', healAt);
+  });
+
+  it('(j) haproxy.cfg edited by hand on controller-2: CONFIG_DRIFT, Triad re-applies the revision, the file is the revision\'s again', async () => {
+    const cfg = '/etc/haproxy/haproxy.cfg';
+    const before = (await runs()).map((r) => r.id);
+    const original = await lab.output('controller-2', ['/bin/cat', cfg]);
+    expect(original).toContain('frontend');
+    const t0 = Date.now();
+    expect((await lab.exec('controller-2', ['/bin/sh', '-c', `echo '# tuned by hand' >> ${cfg}`])).code).toBe(0);
+    const drift = await waitFor('CONFIG_DRIFT on controller-2', async () => (await findingsOf('CONFIG_DRIFT', 'controller-2'))[0], 60_000, 250);
+    timings.push(['(j) edit → CONFIG_DRIFT finding', seconds(Date.now() - t0)]);
+    expect(drift.owner).toBe('TRIAD');
+    const run = await waitFor('the re-apply run to end', async () => (await runs()).find((r) => !before.includes(r.id) && r.playbook === 'config.reapply' && r.finishedAt), 300_000, 500);
+    timings.push(['(j) edit → revision re-applied (run finished)', seconds(Date.now() - t0)]);
+    expect([run.nodeName, run.status, run.steps.map((s) => `${s.action}:${s.status}`)]).toEqual(['controller-2', 'SUCCEEDED', ['apply_revision:SUCCEEDED', 'wait.revision_applied:SUCCEEDED']]);
+    expect(await lab.output('controller-2', ['/bin/cat', cfg])).toBe(original);
+    await waitHealthy('(j) edit → cluster HEALTHY', t0);
+    // Only that node, only that playbook.
+    expect((await runs()).filter((r) => !before.includes(r.id)).map((r) => `${r.playbook}@${r.nodeName ?? '*'}`)).toEqual(['config.reapply@controller-2']);
   });
 
   it('every acknowledged write is on every controller', async () => {

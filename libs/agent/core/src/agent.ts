@@ -99,12 +99,12 @@ export class Agent {
         appliedRevision: applied.current.revision,
         appliedGeneration: applied.current.generation,
         facts: await this.facts(),
-        appliedArtifacts: applied.digests(),
+        appliedArtifacts: await applier.reportedDigests(),
       }),
       heartbeat: async () => ({
         appliedRevision: applied.current.revision,
         components: await this.probes.sample(),
-        appliedArtifacts: applied.digests(),
+        appliedArtifacts: await applier.reportedDigests(),
         sentAtMs: Date.now(),
       }),
     });

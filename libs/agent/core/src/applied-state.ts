@@ -8,6 +8,8 @@ const appliedSchema = z.object({
   generation: z.number().int().nonnegative(),
   /** Default-profile digests (the revision's artifacts), by artifact name. */
   artifacts: z.record(z.string(), z.string()),
+  /** sha256 of each live file as the agent left it after applying (drift is a difference from it). */
+  written: z.record(z.string(), z.string()).default({}),
 });
 export type AppliedState = z.infer<typeof appliedSchema>;
 
@@ -20,7 +22,7 @@ export class AppliedStateStore {
   static async open(stateDir: string): Promise<AppliedStateStore> {
     const path = join(stateDir, 'applied.json');
     const text = await readFileIfExists(path);
-    return new AppliedStateStore(path, text === undefined ? { revision: 0, generation: 0, artifacts: {} } : appliedSchema.parse(JSON.parse(text)));
+    return new AppliedStateStore(path, text === undefined ? { revision: 0, generation: 0, artifacts: {}, written: {} } : appliedSchema.parse(JSON.parse(text)));
   }
 
   get current(): AppliedState {

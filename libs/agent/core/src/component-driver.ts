@@ -24,6 +24,12 @@ export interface ComponentDriver {
   readonly component: string;
   /** The rendered artifact this driver applies (`haproxy.cfg`). */
   readonly artifact: string;
+  /**
+   * The live file the artifact is installed as, when it is a file the component reads (haproxy.cfg,
+   * galera.cnf…): the agent hashes it every heartbeat and reports a change made behind its back
+   * (CONFIG_DRIFT). Undefined when the component owns its configuration (Pacemaker's CIB).
+   */
+  readonly liveFile?: string;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Installed version (for facts), undefined when the tool is missing. */

@@ -1,14 +1,21 @@
-import type { VerifiedCommand } from '@triad/protocol';
+import { createHash } from 'node:crypto';
+import { CHANGED_ON_DISK, type ArtifactDigest, type VerifiedCommand } from '@triad/protocol';
 import { DEFAULT_HOST_PROFILE, renderNode, type HostProfile } from '@triad/render';
 import { validateClusterSpec } from '@triad/spec';
 import type { Logger } from '@triad/logging';
 import type { AppliedStateStore } from './applied-state';
+import { readFileIfExists } from './atomic-file';
 import type { AgentConfig } from './config';
 import type { CommandResult } from './command-runner';
 import { applyArtifact, type ComponentDriver } from './component-driver';
 import { AGENT_VERSION } from './facts';
 
 type ApplyRevisionCommand = Extract<VerifiedCommand, { verb: 'apply_revision' }>;
+
+async function fileDigest(path: string): Promise<string> {
+  const text = await readFileIfExists(path);
+  return text === undefined ? 'missing' : createHash('sha256').update(text).digest('hex');
+}
 
 /**
  * apply_revision: render the node's artifacts from the spec exactly as the control plane did
@@ -26,7 +33,43 @@ export class RevisionApplier {
     },
   ) {}
 
+  /** An apply is changing live files: what is on disk now is not drift. */
+  private applying = false;
+
+  /**
+   * What the node reports as applied (Hello, every heartbeat): each artifact's revision digest, or
+   * `changed-on-disk:<sha256 | missing>` when its live file is no longer what this agent wrote —
+   * edited or removed behind Triad's back. The control plane sees it differ from the revision
+   * (CONFIG_DRIFT) and re-applies; files a component owns itself (the CIB) are not checked.
+   */
+  async reportedDigests(): Promise<ArtifactDigest[]> {
+    const { artifacts, written } = this.deps.applied.current;
+    const live = new Map(this.deps.drivers.filter((d) => d.liveFile).map((d) => [d.artifact, d.liveFile as string]));
+    const out: ArtifactDigest[] = [];
+    for (const [name, sha256] of Object.entries(artifacts).sort(([a], [b]) => a.localeCompare(b))) {
+      const path = live.get(name);
+      const want = written[name];
+      if (!path || !want || this.applying) {
+        out.push({ name, sha256 });
+        continue;
+      }
+      const now = await fileDigest(path);
+      // An apply that began while the file was read may have changed it: not drift either.
+      out.push({ name, sha256: now === want || this.applying ? sha256 : `${CHANGED_ON_DISK}${now}` });
+    }
+    return out;
+  }
+
   async apply(command: ApplyRevisionCommand, logger: Logger): Promise<CommandResult> {
+    this.applying = true;
+    try {
+      return await this.applyRevision(command, logger);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private async applyRevision(command: ApplyRevisionCommand, logger: Logger): Promise<CommandResult> {
     const { params } = command;
     if (params.nodeName !== this.deps.nodeName) {
       throw new Error(`the command renders node "${params.nodeName}" but this node is "${this.deps.nodeName}"`);
@@ -51,12 +94,15 @@ export class RevisionApplier {
 
     const local = new Map(renderNode(spec, params.nodeName, this.deps.profile).map((a) => [a.name as string, a]));
     const applied: { name: string; sha256: string }[] = [];
+    const written: Record<string, string> = {};
     for (const d of drivers) {
       const artifact = local.get(d.artifact);
       if (!artifact) throw new Error(`the renderer produced no ${d.artifact} for this node`);
       logger.info({ artifact: d.artifact, sha256: artifact.sha256 }, 'applying artifact');
       await applyArtifact(d, artifact.content, logger);
       applied.push({ name: d.artifact, sha256: wanted.get(d.artifact) as string });
+      // As the driver left it (a driver may add to what was rendered): the baseline for drift.
+      if (d.liveFile) written[d.artifact] = await fileDigest(d.liveFile);
     }
 
     const before = this.deps.applied.current;
@@ -64,6 +110,7 @@ export class RevisionApplier {
       revision: params.revision,
       generation: command.generation,
       artifacts: { ...before.artifacts, ...Object.fromEntries(applied.map((a) => [a.name, a.sha256])) },
+      written: { ...before.written, ...written },
     });
     return {
       message: applied.length

@@ -458,6 +458,18 @@ describe(evaluateCluster.name, () => {
       const expectedArtifacts = Object.fromEntries(NAMES.map((n) => [n, { 'haproxy.cfg': n === 'controller-1' ? 'other' : `sha-${n}`, 'cib.xml': 'x' }]));
       expect(codes(evaluate(nodes, { expectedArtifacts }).findings)).toEqual(['CONFIG_DRIFT:controller-1:haproxy.cfg', 'CONFIG_DRIFT:controller-3:revision']);
     });
+
+    it('a live file the agent reports changed on disk (or removed) is CONFIG_DRIFT that says so, owned by Triad', () => {
+      const nodes = healthyNodes().map((n) =>
+        n.name === 'controller-2' ? { ...n, appliedArtifacts: { 'haproxy.cfg': 'changed-on-disk:0123abcd' } } : n.name === 'controller-3' ? { ...n, appliedArtifacts: { 'haproxy.cfg': 'changed-on-disk:missing' } } : n,
+      );
+      const expectedArtifacts = Object.fromEntries(NAMES.map((n) => [n, { 'haproxy.cfg': `sha-${n}` }]));
+      const drift = only(evaluate(nodes, { expectedArtifacts }).findings, 'CONFIG_DRIFT');
+      expect(drift.map((f) => [f.key, f.owner, f.message, f.detail['onDisk']])).toEqual([
+        ['CONFIG_DRIFT:controller-2:haproxy.cfg', 'TRIAD', 'haproxy.cfg on controller-2 was changed on disk since Triad applied revision 1.', '0123abcd'],
+        ['CONFIG_DRIFT:controller-3:haproxy.cfg', 'TRIAD', 'haproxy.cfg on controller-3 was removed since Triad applied revision 1.', 'missing'],
+      ]);
+    });
   });
 
   describe('generic fallbacks', () => {

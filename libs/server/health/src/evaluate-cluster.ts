@@ -1,4 +1,4 @@
-import type { PacemakerHealthDetail } from '@triad/protocol';
+import { CHANGED_ON_DISK, type PacemakerHealthDetail } from '@triad/protocol';
 import { specVips, type ClusterSpec } from '@triad/spec';
 import {
   configured,
@@ -661,16 +661,21 @@ class Evaluation {
       if (!expected) continue;
       for (const [artifact, sha] of Object.entries(n.appliedArtifacts)) {
         if (expected[artifact] === undefined || expected[artifact] === sha) continue;
+        // The agent reports a live file that is no longer what it wrote as `changed-on-disk:<sha256 | missing>`.
+        const onDisk = sha.startsWith(CHANGED_ON_DISK) ? sha.slice(CHANGED_ON_DISK.length) : null;
         this.add({
           code: 'CONFIG_DRIFT',
           severity: 'WARNING',
           component: 'config',
           nodeName: n.name,
           subject: artifact,
-          message: `${artifact} on ${n.name} differs from revision ${this.input.revision}'s.`,
+          message:
+            onDisk === null
+              ? `${artifact} on ${n.name} differs from revision ${this.input.revision}'s.`
+              : `${artifact} on ${n.name} was ${onDisk === 'missing' ? 'removed' : 'changed on disk'} since Triad applied revision ${this.input.revision}.`,
           owner: 'TRIAD',
           action: `re-apply revision ${this.input.revision} to ${n.name}`,
-          detail: { artifact, applied: sha, expected: expected[artifact] },
+          detail: { artifact, applied: sha, expected: expected[artifact], ...(onDisk === null ? {} : { onDisk }) },
         });
       }
     }

@@ -38,6 +38,11 @@ const TOOL_TIMEOUT_MS = 20_000;
 export class CorosyncDriver implements ComponentDriver {
   readonly component = 'corosync';
   readonly artifact = 'corosync.conf';
+
+  get liveFile(): string {
+    return this.opts.configFile;
+  }
+
   private readonly run: ToolRunner;
   private readonly staged: string;
   private readonly previous: string;

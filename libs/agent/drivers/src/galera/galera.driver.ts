@@ -89,6 +89,10 @@ export class GaleraDriver implements ComponentDriver {
     return this.opts.configFile;
   }
 
+  get liveFile(): string {
+    return this.opts.configFile;
+  }
+
   /** Serves clustercheck. mariadbd is not started here: the database outlives the agent, and a stopped node starts through bootstrap()/join(). */
   async start(): Promise<void> {
     await this.installSstAuth();

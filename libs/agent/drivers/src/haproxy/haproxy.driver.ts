@@ -32,6 +32,11 @@ const NO_LISTENER_GRACE_MS = 2_000;
 export class HaproxyDriver implements ComponentDriver {
   readonly component = 'haproxy';
   readonly artifact = 'haproxy.cfg';
+
+  get liveFile(): string {
+    return this.opts.configFile;
+  }
+
   private child: ChildProcess | undefined;
   private childExited: Promise<void> = Promise.resolve();
   /** Set between stop() and start(): no restarts. */

@@ -123,6 +123,10 @@ export class RabbitmqDriver implements ComponentDriver {
     return this.opts.configFile;
   }
 
+  get liveFile(): string {
+    return this.opts.configFile;
+  }
+
   /** In the order the agent must apply them: the companions first, rabbitmq.conf (which restarts) last. */
   drivers(): ComponentDriver[] {
     return [this.envConf, this.definitions, this];
@@ -336,6 +340,10 @@ export class RabbitmqFileDriver implements ComponentDriver {
 
   version(): Promise<string | undefined> {
     return Promise.resolve(undefined);
+  }
+
+  get liveFile(): string {
+    return this.file.path;
   }
 
   stage(content: string): Promise<void> {
