@@ -86,6 +86,20 @@ export class Reconciler {
     return this.reconcile(tenantId, node.clusterId, nodeId);
   }
 
+  /**
+   * The nodes of the cluster the current revision may go to now, by the same policy as the
+   * reconciler's own sends (`selectFor`: a rollout that failed pins the nodes it did not reach to
+   * their revision). Remediation's re-apply asks this, so it never sends what a rollout stopped.
+   */
+  async releasedNodeNames(trx: EntityManager, tenantId: string, clusterId: string, revision: number): Promise<Set<string>> {
+    const nodes = await new TenantScopedRepository(trx, Node).find(tenantId, { clusterId });
+    const now = new Date();
+    const states = nodes.map((n) => nodeRevisionState(n, [], now, false));
+    const select = this.options.selectFor ? await this.options.selectFor(trx, tenantId, clusterId, revision) : undefined;
+    const released = select ? select(states, states) : states;
+    return new Set(released.map((s) => s.nodeName));
+  }
+
   /** Clusters where an enrolled node is not at the current revision: the periodic sweep's work list. */
   async clustersBehind(limit = 1_000): Promise<Array<{ tenantId: string; clusterId: string }>> {
     // A system query across tenants (the sweep); each cluster is then reconciled tenant-scoped.

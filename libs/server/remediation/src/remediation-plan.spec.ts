@@ -129,6 +129,14 @@ describe('planRemediation', () => {
       ]);
     });
 
+    it('never re-applies to a node a failed rollout pinned to its revision; another drifted node still gets it', () => {
+      const pinned = { nodes: ['controller-2', 'controller-3'], reason: 'the rollout of revision 3 did not release it' };
+      const none = planRemediation(input({ pinned, findings: [finding('CONFIG_DRIFT', 'controller-2', { severity: 'WARNING' })] }));
+      expect(none).toEqual({ kind: 'none', reason: expect.stringContaining('controller-2 is pinned to its revision: the rollout of revision 3 did not release it') });
+      const d = planRemediation(input({ pinned, findings: [finding('CONFIG_DRIFT', 'controller-2', { severity: 'WARNING' }), finding('CONFIG_DRIFT', 'controller-1', { severity: 'WARNING', firstSeenAt: ago(1_000) })] }));
+      expect([run(d).nodeName, actions(d)]).toEqual(['controller-1', ['apply_revision@controller-1', 'wait.revision_applied@controller-1']]);
+    });
+
     it('repairs the cluster stack before Galera, whatever came first', () => {
       const d = planRemediation(input({ findings: [finding('GALERA_DOWN', 'controller-1', { firstSeenAt: ago(600_000) }), finding('CLUSTER_STACK_DOWN', 'controller-2')] }));
       expect(run(d).playbook).toBe('cluster_stack.recover');

@@ -75,6 +75,11 @@ export interface PlannerInput {
    * (Pacemaker re-probes and starts it), never by the agent behind Pacemaker's back.
    */
   rabbitmqResource?: string | null;
+  /**
+   * Nodes the current revision may not go to now (a rollout of it failed before reaching them:
+   * they are pinned to their revision until a new revision or retryRollout), with the reason.
+   */
+  pinned?: { nodes: readonly string[]; reason: string } | null;
 }
 
 export type PlanDecision =
@@ -226,6 +231,7 @@ function playbookSteps(playbook: PlaybookName, f: FindingView, input: PlannerInp
     }
     case 'config.reapply':
       if (!node) return { skip: 'no node named' };
+      if (input.pinned?.nodes.includes(node)) return { skip: `${node} is pinned to its revision: ${input.pinned.reason}` };
       return {
         steps: [
           { nodeName: node, action: 'apply_revision', args: {} },

@@ -194,6 +194,7 @@ export class RemediationService {
         limits: remediationLimits(this.config),
         galeraResource: CIB_IDS.galeraClone,
         rabbitmqResource: CIB_IDS.rabbitmqClone,
+        pinned: findings.some((f) => f.code === 'CONFIG_DRIFT') ? await this.pinnedNodes(trx, cluster, nodes) : null,
       });
       if (decision.kind === 'escalate') {
         const run = await runs.insert(tenantId, { clusterId, playbook: decision.playbook, findingKeys: decision.findingKeys, nodeName: decision.nodeName, status: RemediationRunStatus.ESCALATED, reason: decision.reason, finishedAt: now });
@@ -517,6 +518,17 @@ export class RemediationService {
     )) as unknown[];
     const stayed = settledMs > 0 ? ` for ${Math.round(settledMs / 1000)} s` : '';
     return settled ? null : `the cluster has not been HEALTHY${stayed} since its bring-up: Triad does not repair what is still being built`;
+  }
+
+  /**
+   * Nodes behind the current revision that its rollout did not release (it failed before reaching
+   * them): config.reapply must not send it to them. A node already at the revision (its files
+   * drifted on disk) gets it again whatever the rollout: nothing new reaches it.
+   */
+  private async pinnedNodes(trx: EntityManager, cluster: Cluster, nodes: readonly Node[]): Promise<{ nodes: string[]; reason: string } | null> {
+    const released = await this.reconciler.releasedNodeNames(trx, cluster.tenantId, cluster.id, cluster.currentRevision);
+    const pinned = nodes.filter((n) => n.appliedRevision !== cluster.currentRevision && !released.has(n.name)).map((n) => n.name);
+    return pinned.length ? { nodes: pinned, reason: `the rollout of revision ${cluster.currentRevision} did not release it (failed or not yet there); a new revision or retryRollout moves it` } : null;
   }
 
   private async frozenReason(trx: EntityManager, tenantId: string): Promise<string | null> {
