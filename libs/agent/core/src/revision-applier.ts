@@ -12,9 +12,14 @@ import { AGENT_VERSION } from './facts';
 
 type ApplyRevisionCommand = Extract<VerifiedCommand, { verb: 'apply_revision' }>;
 
+/** sha256 of a live file; `missing` when it is gone, `unreadable (<code>)` when it cannot be read (a heartbeat never fails on it). */
 async function fileDigest(path: string): Promise<string> {
-  const text = await readFileIfExists(path);
-  return text === undefined ? 'missing' : createHash('sha256').update(text).digest('hex');
+  try {
+    const text = await readFileIfExists(path);
+    return text === undefined ? 'missing' : createHash('sha256').update(text).digest('hex');
+  } catch (e) {
+    return `unreadable (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
 }
 
 /**

@@ -672,7 +672,7 @@ class Evaluation {
           message:
             onDisk === null
               ? `${artifact} on ${n.name} differs from revision ${this.input.revision}'s.`
-              : `${artifact} on ${n.name} was ${onDisk === 'missing' ? 'removed' : 'changed on disk'} since Triad applied revision ${this.input.revision}.`,
+              : `${artifact} on ${n.name} was ${onDisk === 'missing' ? 'removed' : onDisk.startsWith('unreadable') ? `made ${onDisk}` : 'changed on disk'} since Triad applied revision ${this.input.revision}.`,
           owner: 'TRIAD',
           action: `re-apply revision ${this.input.revision} to ${n.name}`,
           detail: { artifact, applied: sha, expected: expected[artifact], ...(onDisk === null ? {} : { onDisk }) },
