@@ -87,7 +87,7 @@ describe('remediation on a lab brought up by the drivers', () => {
   const names = () => lab.controllers.map((c) => c.name);
 
   const health = async () =>
-    (await owner.ok<{ cluster: { health: string; findings: Array<{ code: string; nodeName: string | null; owner: string }> } }>('query($id: ID!) { cluster(id: $id) { health findings { code nodeName owner } } }', { id: clusterId }))
+    (await owner.ok<{ cluster: { health: string; findings: Array<{ code: string; nodeName: string | null; subject: string | null; owner: string; message: string }> } }>('query($id: ID!) { cluster(id: $id) { health findings { code nodeName subject owner message } } }', { id: clusterId }))
       .cluster;
   const runs = async () =>
     (
@@ -353,7 +353,7 @@ describe('remediation on a lab brought up by the drivers', () => {
     // (checked at the end: every acknowledged write on every node). A run records its last wait
     // step a poll after the cluster turned HEALTHY: waited for, not raced.
     const mine = async () => (await runs()).filter((r) => !before.includes(r.id)).reverse();
-    const recovered = async () => (await mine()).filter((r) => r.playbook === 'cluster_stack.recover' && r.status === 'SUCCEEDED').map((r) => r.nodeName).sort();
+    const recovered = async () => [...new Set((await mine()).filter((r) => r.playbook === 'cluster_stack.recover' && r.status === 'SUCCEEDED').map((r) => r.nodeName))].sort();
     await waitFor('a finished cluster_stack.recover run for every controller', async () => JSON.stringify(await recovered()) === JSON.stringify(names()), 60_000, 500).catch(async (e: unknown) => {
       throw new Error(`${(e as Error).message}; runs: ${JSON.stringify(await mine())}`);
     });
@@ -413,7 +413,7 @@ describe('remediation on a lab brought up by the drivers', () => {
     expect((await lab.exec('controller-2', ['/bin/sh', '-c', `echo '# tuned by hand' >> ${cfg}`])).code).toBe(0);
     const drift = await waitFor('CONFIG_DRIFT on controller-2', async () => (await findingsOf('CONFIG_DRIFT', 'controller-2'))[0], 60_000, 250);
     timings.push(['(j) edit → CONFIG_DRIFT finding', seconds(Date.now() - t0)]);
-    expect(drift.owner).toBe('TRIAD');
+    expect([drift.subject, drift.owner, drift.message]).toEqual(['haproxy.cfg', 'TRIAD', 'haproxy.cfg on controller-2 was changed on disk since Triad applied revision 1.']);
     const run = await waitFor('the re-apply run to end', async () => (await runs()).find((r) => !before.includes(r.id) && r.playbook === 'config.reapply' && r.finishedAt), 300_000, 500);
     timings.push(['(j) edit → revision re-applied (run finished)', seconds(Date.now() - t0)]);
     expect([run.nodeName, run.status, run.steps.map((s) => `${s.action}:${s.status}`)]).toEqual(['controller-2', 'SUCCEEDED', ['apply_revision:SUCCEEDED', 'wait.revision_applied:SUCCEEDED']]);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { CHANGED_ON_DISK, type ArtifactDigest, type VerifiedCommand } from '@triad/protocol';
 import { DEFAULT_HOST_PROFILE, renderNode, type HostProfile } from '@triad/render';
 import { validateClusterSpec } from '@triad/spec';
 import type { Logger } from '@triad/logging';
 import type { AppliedStateStore } from './applied-state';
-import { readFileIfExists } from './atomic-file';
 import type { AgentConfig } from './config';
 import type { CommandResult } from './command-runner';
 import { applyArtifact, type ComponentDriver } from './component-driver';
@@ -12,13 +12,22 @@ import { AGENT_VERSION } from './facts';
 
 type ApplyRevisionCommand = Extract<VerifiedCommand, { verb: 'apply_revision' }>;
 
-/** sha256 of a live file; `missing` when it is gone, `unreadable (<code>)` when it cannot be read (a heartbeat never fails on it). */
+/** Live configuration files are small; anything bigger is not what the agent wrote, and is not read. */
+const MAX_LIVE_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * sha256 of a live file; `missing` when it is gone, `unreadable (<why>)` when it cannot be read or
+ * is not a regular file of a sane size (a FIFO put in its place must not block the heartbeat).
+ */
 async function fileDigest(path: string): Promise<string> {
   try {
-    const text = await readFileIfExists(path);
-    return text === undefined ? 'missing' : createHash('sha256').update(text).digest('hex');
+    const st = await stat(path);
+    if (!st.isFile()) return 'unreadable (not a regular file)';
+    if (st.size > MAX_LIVE_FILE_BYTES) return `unreadable (${st.size} bytes)`;
+    return createHash('sha256').update(await readFile(path)).digest('hex');
   } catch (e) {
-    return `unreadable (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'missing' : `unreadable (${code ?? 'error'})`;
   }
 }
 

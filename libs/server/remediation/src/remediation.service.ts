@@ -323,10 +323,14 @@ export class RemediationService {
     const issued = await tenantTransaction(this.dataSource, run.tenantId, async (trx) => {
       const cluster = await lockCluster(trx, run.tenantId, run.clusterId);
       const revision = cluster ? await new TenantScopedRepository(trx, ClusterRevision).findOne(run.tenantId, { clusterId: run.clusterId, revision: cluster.currentRevision }) : null;
-      if (!revision) return null;
+      if (!cluster || !revision) return 'the cluster has no desired revision';
+      // Checked again when sending (the plan may be older than a new revision or a failed rollout).
+      const current = await new TenantScopedRepository(trx, Node).findById(run.tenantId, node.id);
+      const pinned = await this.pinnedNodes(trx, cluster, current ? [current] : []);
+      if (pinned) return `${node.name} is pinned to its revision: ${pinned.reason}`;
       return this.reconciler.issueApplyRevision(trx, node, revision, new Date());
     });
-    if (!issued) return { ok: false, message: 'the cluster has no desired revision' };
+    if (typeof issued === 'string') return { ok: false, message: issued };
     const { row: c, done } = await awaitCommandOutcome(this.dataSource, run.tenantId, issued.commandId, {
       deadline: Date.now() + this.config.REMEDIATION_ACTION_TIMEOUT_MS,
       pollMs: this.config.REMEDIATION_POLL_INTERVAL_MS,
