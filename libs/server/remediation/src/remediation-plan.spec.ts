@@ -9,10 +9,12 @@ import {
   quorumHeld,
   quorumView,
   stepsAfterElection,
+  stopsWithoutQuorum,
   waitSatisfied,
   type GaleraPosition,
   type PlanDecision,
   type PlannerInput,
+  type PlannedStep,
   type PlannerNode,
 } from './remediation-plan';
 import type { FindingCode, FindingView } from './upstream';
@@ -233,6 +235,13 @@ describe('planRemediation', () => {
       expect(d.kind).toBe('none');
       expect(d.reason).toContain('no quorum');
     });
+  });
+});
+
+describe('stopsWithoutQuorum', () => {
+  it('a run stops on a quorum loss after a step that needs quorum, not after starting a stack or waiting (the loss happened beside them)', () => {
+    expect(['cluster_stack.start', 'wait.node_rejoined', 'wait.resources_started', 'galera.report_position'].filter((a) => stopsWithoutQuorum({ action: a as PlannedStep['action'] }))).toEqual([]);
+    expect(['cluster_stack.restart', 'galera.join', 'galera.bootstrap', 'pacemaker.cleanup', 'rabbitmq.restart', 'apply_revision'].every((a) => stopsWithoutQuorum({ action: a as PlannedStep['action'] }))).toBe(true);
   });
 });
 

@@ -312,7 +312,17 @@ export function checkQuorum(view: QuorumView, step: PlannedStep): { ok: true } |
   return { ok: true };
 }
 
-/** After a step: the run stops if Pacemaker lost quorum. */
+/**
+ * After a step that needs quorum, the run stops if Pacemaker lost it. Steps allowed without
+ * quorum (starting a stack, waiting, reading a position) cannot have taken it away — a loss seen
+ * after one happened beside it (the other stacks going down just before), and stopping would only
+ * keep quorum from coming back.
+ */
+export function stopsWithoutQuorum(step: Pick<PlannedStep, 'action'>): boolean {
+  return !ALLOWED_WITHOUT_QUORUM.includes(step.action);
+}
+
+/** Whether Pacemaker has quorum in the view: no cluster-wide QUORUM_LOST and a majority of members. */
 export function quorumHeld(view: QuorumView): boolean {
   return !view.quorumLost && view.members.pacemaker.length >= Math.floor(view.expected / 2) + 1;
 }

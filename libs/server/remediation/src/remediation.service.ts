@@ -38,6 +38,7 @@ import {
   nextAttemptAt,
   planRemediation,
   quorumHeld,
+  stopsWithoutQuorum,
   quorumView,
   stepsAfterElection,
   waitSatisfied,
@@ -378,7 +379,7 @@ export class RemediationService {
       await this.stopRun(trx, run, RemediationRunStatus.FAILED, `step ${step.seq} (${step.action}${step.nodeName ? ` on ${step.nodeName}` : ''}) failed: ${outcome.message}`, now);
       return;
     }
-    if (work.quorumBefore && cluster && NODE_ACTIONS.includes(step.action)) {
+    if (work.quorumBefore && cluster && NODE_ACTIONS.includes(step.action) && stopsWithoutQuorum({ action: step.action as StepAction })) {
       const { view } = await this.quorumViewOf(trx, cluster);
       if (!quorumHeld(view)) await this.stopRun(trx, run, RemediationRunStatus.ESCALATED, `quorum lost after step ${step.seq} (${step.action}); stopping`, now);
     }
