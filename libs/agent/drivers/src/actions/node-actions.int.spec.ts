@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,11 +45,16 @@ describe(`${NodeActions.name} (Galera)`, () => {
   };
   const count = async (node: string) => Number((await drivers[node].server.query('SET SESSION wsrep_sync_wait = 1; SELECT COUNT(*) FROM act.t'))[0]?.[0]);
   const killAll = async (nodes: string[]) => {
+    const pids: number[] = [];
     for (const n of nodes) {
       const pid = await drivers[n].server.pid();
       if (pid) process.kill(pid, 'SIGKILL');
+      if (pid) pids.push(pid);
     }
-    for (const n of nodes) while ((await drivers[n].server.pid()) !== undefined) await sleep(50);
+    // Gone, not only a zombie leader: its other threads hold the Galera port until the last exits
+    // (the actions rightly refuse to touch a datadir while something listens there).
+    const deadline = Date.now() + 20_000;
+    for (const pid of pids) while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await sleep(50);
   };
 
   beforeAll(async () => {
