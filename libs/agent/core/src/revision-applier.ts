@@ -16,18 +16,29 @@ type ApplyRevisionCommand = Extract<VerifiedCommand, { verb: 'apply_revision' }>
 const MAX_LIVE_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
- * sha256 of a live file; `missing` when it is gone, `unreadable (<why>)` when it cannot be read or
- * is not a regular file of a sane size (a FIFO put in its place must not block the heartbeat).
+ * sha256 of live files, read again only when the file's identity, size or times changed since the
+ * last read: every heartbeat asks, and the files almost never change. `missing` when a file is
+ * gone, `unreadable (<why>)` when it cannot be read or is not a regular file of a sane size (a FIFO
+ * put in its place must not block the heartbeat).
  */
-async function fileDigest(path: string): Promise<string> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return 'unreadable (not a regular file)';
-    if (st.size > MAX_LIVE_FILE_BYTES) return `unreadable (${st.size} bytes)`;
-    return createHash('sha256').update(await readFile(path)).digest('hex');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'missing' : `unreadable (${code ?? 'error'})`;
+class LiveFileDigests {
+  private readonly seen = new Map<string, { stamp: string; digest: string }>();
+
+  async of(path: string): Promise<string> {
+    try {
+      const st = await stat(path, { bigint: true });
+      if (!st.isFile()) return 'unreadable (not a regular file)';
+      if (st.size > MAX_LIVE_FILE_BYTES) return `unreadable (${st.size} bytes)`;
+      const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+      const cached = this.seen.get(path);
+      if (cached?.stamp === stamp) return cached.digest;
+      const digest = createHash('sha256').update(await readFile(path)).digest('hex');
+      this.seen.set(path, { stamp, digest });
+      return digest;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? 'missing' : `unreadable (${code ?? 'error'})`;
+    }
   }
 }
 
@@ -45,8 +56,13 @@ export class RevisionApplier {
       profile: HostProfile;
       applied: AppliedStateStore;
     },
-  ) {}
+  ) {
+    this.liveFiles = new Map(deps.drivers.filter((d) => d.liveFile).map((d) => [d.artifact, d.liveFile as string]));
+  }
 
+  /** Artifact → the live file its driver installs (drivers without one, the CIB, are not hashed). */
+  private readonly liveFiles: ReadonlyMap<string, string>;
+  private readonly digests = new LiveFileDigests();
   /** An apply is changing live files: what is on disk now is not drift. */
   private applying = false;
 
@@ -58,16 +74,15 @@ export class RevisionApplier {
    */
   async reportedDigests(): Promise<ArtifactDigest[]> {
     const { artifacts, written } = this.deps.applied.current;
-    const live = new Map(this.deps.drivers.filter((d) => d.liveFile).map((d) => [d.artifact, d.liveFile as string]));
     const out: ArtifactDigest[] = [];
     for (const [name, sha256] of Object.entries(artifacts).sort(([a], [b]) => a.localeCompare(b))) {
-      const path = live.get(name);
+      const path = this.liveFiles.get(name);
       const want = written[name];
       if (!path || !want || this.applying) {
         out.push({ name, sha256 });
         continue;
       }
-      const now = await fileDigest(path);
+      const now = await this.digests.of(path);
       // An apply that began while the file was read may have changed it: not drift either.
       out.push({ name, sha256: now === want || this.applying ? sha256 : `${CHANGED_ON_DISK}${now}` });
     }
@@ -116,7 +131,7 @@ export class RevisionApplier {
       await applyArtifact(d, artifact.content, logger);
       applied.push({ name: d.artifact, sha256: wanted.get(d.artifact) as string });
       // As the driver left it (a driver may add to what was rendered): the baseline for drift.
-      if (d.liveFile) written[d.artifact] = await fileDigest(d.liveFile);
+      if (d.liveFile) written[d.artifact] = await this.digests.of(d.liveFile);
     }
 
     const before = this.deps.applied.current;
