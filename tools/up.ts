@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
 import { Client } from 'pg';
-import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, galeraWriteThroughVip, operatorSetup, startLabAgents, waitFor, waitForClusterApplied } from '@triad/testing';
+import { GraphQLClient, NATS_SERVER_BIN, REPO_ROOT, galeraWriteThroughVip, operatorSetup, selfSignedCertificate, startLabAgents, waitFor, waitForClusterApplied, type SelfSignedCertificate } from '@triad/testing';
 import { Lab } from './lab/src/lab';
 import { labClusterSpec } from './lab/src/lab-cluster-spec';
 
@@ -174,6 +174,17 @@ async function ensureDatabase(): Promise<void> {
   say('database triad migrated');
 }
 
+/**
+ * The agent gRPC server's certificate (self-signed, for loopback and the lab gateway): made once
+ * per gateway and kept, so agents started by an earlier up keep trusting the api they talk to.
+ */
+function ensureGrpcCertificate(gateway: string): SelfSignedCertificate {
+  const dir = join(STATE, 'keys', `grpc-tls-${gateway}`);
+  const cert = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
+  if (existsSync(cert.certFile) && existsSync(cert.keyFile)) return cert;
+  return selfSignedCertificate(dir, { ips: ['127.0.0.1', gateway], days: 3650 });
+}
+
 function ensureSigningKey(): string {
   const file = join(STATE, 'keys', 'command-signing.pem');
   if (!existsSync(file)) {
@@ -223,6 +234,7 @@ async function main(): Promise<void> {
   const nats = await ensureNats(gateway);
   await ensureDatabase();
   const grpcBind = `127.0.0.1:${GRPC_PORT},${gateway}:${GRPC_PORT}`;
+  const grpcTls = ensureGrpcCertificate(gateway);
   const env: Record<string, string> = {
     DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -233,6 +245,9 @@ async function main(): Promise<void> {
     HTTP_PORT: String(HTTP_PORT),
     // Loopback for tools on this host, the gateway for the agents in the controllers.
     GRPC_BIND: grpcBind,
+    // TLS as in production; the agents trust this self-signed certificate (TRIAD_GRPC_TLS_CA_FILE).
+    GRPC_TLS_CERT_FILE: grpcTls.certFile,
+    GRPC_TLS_KEY_FILE: grpcTls.keyFile,
     HEARTBEAT_INTERVAL_MS: '2000',
   };
   tsDaemon('api', 'apps/api/src/main.ts', [], env);
@@ -289,7 +304,7 @@ async function main(): Promise<void> {
     : undefined;
   if (toStart.length > 0) {
     // Every driver: applying the spec starts Corosync/Pacemaker and pushes the CIB (docs/lab.md).
-    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, enrollmentToken: token, stateDir }, toStart);
+    await startLabAgents(lab, { controlPlane: `${gateway}:${GRPC_PORT}`, grpcTls: { caFile: grpcTls.certFile }, enrollmentToken: token, stateDir }, toStart);
     say(`started the agent in ${toStart.join(', ')} (logs: ${lab.dir}/controller-N/logs/agent.log)`);
   }
 
@@ -331,7 +346,7 @@ async function main(): Promise<void> {
     `  demo token:     ${join(STATE, 'demo-token')}`,
     `  cluster:        demo (${clusterId}), revision ${cluster.currentRevision} applied on ${nodes.join(', ')}`,
     `  lab:            "${LAB_NAME}", controllers ${lab.controllers.map((c) => c.address).join(', ')}, gateway ${gateway}  (tools/lab/lab status)`,
-    `  agent gRPC:     ${grpcBind.replace(',', ', ')}     NATS (JWT auth): ${nats.NATS_URL}`,
+    `  agent gRPC:     ${grpcBind.replace(',', ', ')} (TLS, CA ${grpcTls.certFile})     NATS (JWT auth): ${nats.NATS_URL}`,
     '  times:',
     ...times.map(([what, t]) => `    ${what}: ${t}`),
     '  VIPs (Pacemaker IPaddr2 → HAProxy clone → stand-in APIs on every controller), from this host:',

@@ -30,7 +30,7 @@ import {
 } from '@triad/protocol';
 import { renderHaproxyCfg } from '@triad/render';
 import { validateClusterSpec, type ClusterSpecInput } from '@triad/spec';
-import { freePort, httpGetText, startNatsServer, startTsProcess, waitFor, type TestNatsServer } from '@triad/testing';
+import { freePort, httpGetText, selfSignedCertificate, startNatsServer, startTsProcess, waitFor, type SelfSignedCertificate, type TestNatsServer } from '@triad/testing';
 
 jest.setTimeout(60_000);
 
@@ -57,6 +57,7 @@ class RecordingControlPlane {
     private readonly nats: TestNatsServer,
     readonly commandPublicKeyPem: string,
     readonly port: number,
+    private readonly tls: SelfSignedCertificate,
   ) {}
 
   async start(): Promise<void> {
@@ -115,7 +116,11 @@ class RecordingControlPlane {
       },
     });
     await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),
+      server.bindAsync(
+        `127.0.0.1:${this.port}`,
+        grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.tls.certFile), private_key: readFileSync(this.tls.keyFile) }], false),
+        (e) => (e ? reject(e) : resolve()),
+      ),
     );
     this.server = server;
   }
@@ -168,6 +173,7 @@ describe(Agent.name, () => {
   function agentEnv(): Record<string, string> {
     return {
       TRIAD_CONTROL_PLANE: `127.0.0.1:${controlPlane.port}`,
+      TRIAD_GRPC_TLS_CA_FILE: join(dir, 'tls', 'cert.pem'),
       TRIAD_STATE_DIR: join(dir, 'state'),
       TRIAD_NODE_NAME: 'controller-1',
       TRIAD_HAPROXY_MODE: 'managed',
@@ -204,7 +210,8 @@ describe(Agent.name, () => {
 
     const keys = generateKeyPairSync('ed25519');
     commandKey = keys.privateKey;
-    controlPlane = new RecordingControlPlane(nats, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), await freePort());
+    const tls = selfSignedCertificate(join(dir, 'tls'), { ips: ['127.0.0.1'] });
+    controlPlane = new RecordingControlPlane(nats, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), await freePort(), tls);
     await controlPlane.start();
 
     // One keystone per controller, each on its own loopback address, all on the same port.
@@ -406,6 +413,7 @@ describe(Agent.name, () => {
       logFile: join(dir, 'refused.log'),
       env: {
         TRIAD_CONTROL_PLANE: `127.0.0.1:${controlPlane.port}`,
+        TRIAD_GRPC_TLS_CA_FILE: join(dir, 'tls', 'cert.pem'),
         TRIAD_ENROLLMENT_TOKEN: 'a-stale-token',
         TRIAD_STATE_DIR: join(dir, 'refused-state'),
         TRIAD_NODE_NAME: 'controller-2',

@@ -56,6 +56,7 @@ describe('api GraphQL', () => {
       DATABASE_URL: db.url,
       COMMAND_SIGNING_KEY_FILE: key,
       GRPC_BIND: `127.0.0.1:${await freePort()}`,
+      GRPC_INSECURE: 'true',
       REDIS_URL: process.env.REDIS_URL,
       REDIS_PREFIX: `triad-test-${randomBytes(4).toString('hex')}:`,
       NATS_URL: process.env.NATS_URL,

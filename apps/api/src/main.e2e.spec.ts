@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphQLClient, createTestDatabase, freePort, startTsProcess, waitFor, type TestDatabase, type TriadProcess } from '@triad/testing';
+import { GraphQLClient, createTestDatabase, freePort, selfSignedCertificate, startTsProcess, waitFor, type TestDatabase, type TriadProcess } from '@triad/testing';
 
 /** The api and admin entrypoints run as operators run them: separate processes, env config. */
 describe('api process', () => {
@@ -22,11 +22,14 @@ describe('api process', () => {
     dir = mkdtempSync(join(tmpdir(), 'triad-api-proc-'));
     const key = join(dir, 'command-signing.pem');
     writeFileSync(key, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const tls = selfSignedCertificate(join(dir, 'tls'), { ips: ['127.0.0.1'] });
     env = {
       DATABASE_URL: db.url,
       COMMAND_SIGNING_KEY_FILE: key,
       HTTP_PORT: String(await freePort()),
       GRPC_BIND: `127.0.0.1:${await freePort()}`,
+      GRPC_TLS_CERT_FILE: tls.certFile,
+      GRPC_TLS_KEY_FILE: tls.keyFile,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       REDIS_PREFIX: `triad-test-${randomBytes(4).toString('hex')}:`,
       NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
@@ -57,6 +60,18 @@ describe('api process', () => {
     expect(rotated.code).toBe(0);
     expect(readFileSync(out, 'utf8').trim()).not.toBe(token);
   }, 60_000);
+
+  it('refuses to start with agent gRPC in clear unless GRPC_INSECURE says so', async () => {
+    const { GRPC_TLS_CERT_FILE: _cert, GRPC_TLS_KEY_FILE: _key, ...plain } = env;
+    const refused = startTsProcess({ name: 'api-plain', entry: 'apps/api/src/main.ts', env: plain, logFile: join(dir, 'api-plain.log') });
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.log()).toContain('agent gRPC needs TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE');
+    await expect(fetch(`http://127.0.0.1:${env.HTTP_PORT}/healthz`)).rejects.toThrow();
+
+    const both = startTsProcess({ name: 'api-both', entry: 'apps/api/src/main.ts', env: { ...env, GRPC_INSECURE: 'true' }, logFile: join(dir, 'api-both.log') });
+    expect(await both.exited).not.toBe(0);
+    expect(both.log()).toContain('GRPC_INSECURE=true contradicts GRPC_TLS_CERT_FILE');
+  }, 90_000);
 
   it('serves GraphQL with the owner token, logs each operation with its tenant, and stops cleanly on SIGTERM', async () => {
     api = startTsProcess({ name: 'api', entry: 'apps/api/src/main.ts', env, logFile: join(dir, 'api.log') });

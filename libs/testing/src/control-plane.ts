@@ -3,12 +3,14 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
 import { createTestDatabase, type TestDatabase } from './database';
 import { GraphQLClient } from './graphql-client';
 import { startNatsServer, type TestNatsServer } from './nats-server';
 import { freePort, startTsProcess, waitFor, type TriadProcess } from './processes';
+import { selfSignedCertificate } from './tls';
 
 /**
  * The whole control plane as operators run it — api and worker as separate processes, configured
@@ -22,6 +24,10 @@ export interface ControlPlane {
   readonly nats: TestNatsServer;
   readonly graphqlUrl: string;
   readonly grpcAddress: string;
+  /** The gRPC server's self-signed certificate: the CA agents trust (TRIAD_GRPC_TLS_CA_FILE). */
+  readonly grpcCaFile: string;
+  /** Channel credentials trusting that CA, for simulated agents. */
+  grpcCredentials(): grpc.ChannelCredentials;
   readonly signingKeyPem: string;
   api: TriadProcess;
   worker: TriadProcess;
@@ -62,6 +68,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const httpPort = await freePort();
   const grpcHost = opts.grpcHost ?? '127.0.0.1';
   const grpcAddress = `${grpcHost}:${await freePort(grpcHost)}`;
+  // Agent gRPC over TLS as in production: a certificate for the address agents dial.
+  const tls = selfSignedCertificate(join(dir, 'grpc-tls'), { ips: [...new Set(['127.0.0.1', grpcHost])] });
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -74,6 +82,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     GRPC_BIND: grpcAddress,
+    GRPC_TLS_CERT_FILE: tls.certFile,
+    GRPC_TLS_KEY_FILE: tls.keyFile,
     HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs ?? 500),
     COMMAND_TTL_MS: String(opts.commandTtlMs ?? 120_000),
     LOG_LEVEL: opts.logLevel ?? 'debug',
@@ -95,6 +105,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     nats,
     graphqlUrl: `${base}/graphql`,
     grpcAddress,
+    grpcCaFile: tls.certFile,
+    grpcCredentials: () => grpc.credentials.createSsl(readFileSync(tls.certFile)),
     signingKeyPem,
     api,
     worker,
@@ -143,6 +155,7 @@ export function startLocalAgent(
     entry: 'apps/agent/src/main.ts',
     env: {
       TRIAD_CONTROL_PLANE: cp.grpcAddress,
+      TRIAD_GRPC_TLS_CA_FILE: cp.grpcCaFile,
       ...(opts.token ? { TRIAD_ENROLLMENT_TOKEN: opts.token } : {}),
       TRIAD_STATE_DIR: join(dir, 'state'),
       TRIAD_NODE_NAME: opts.name,

@@ -11,3 +11,4 @@ export * from './simulated-agent';
 export * from './http-get';
 export * from './control-plane';
 export * from './lab-agents';
+export * from './tls';

@@ -22,6 +22,11 @@ export const LAB_AGENT_COMPONENTS = ['corosync', 'haproxy', 'galera', 'rabbitmq'
 export interface LabAgentOptions {
   /** The control plane's gRPC `host:port` as the controllers reach it (the lab gateway). */
   controlPlane: string;
+  /**
+   * How the agents trust it: the CA file of its gRPC certificate (ControlPlane.grpcCaFile), or
+   * 'insecure' for a plaintext control plane (GRPC_INSECURE, development only).
+   */
+  grpcTls: { caFile: string } | 'insecure';
   /** Needed only by an agent without an identity yet. */
   enrollmentToken?: string;
   /**
@@ -42,6 +47,7 @@ export function labAgentEnv(controller: { name: string; address: string }, opts:
   const components = opts.components ?? LAB_AGENT_COMPONENTS;
   return {
     TRIAD_CONTROL_PLANE: opts.controlPlane,
+    ...(opts.grpcTls === 'insecure' ? { TRIAD_GRPC_INSECURE: 'true' } : { TRIAD_GRPC_TLS_CA_FILE: opts.grpcTls.caFile }),
     ...(opts.enrollmentToken ? { TRIAD_ENROLLMENT_TOKEN: opts.enrollmentToken } : {}),
     ...(opts.stateDir ? { TRIAD_STATE_DIR: opts.stateDir(controller.name) } : {}),
     TRIAD_COMPONENTS: components.join(','),

@@ -137,7 +137,7 @@ describe('remediation on a lab brought up by the drivers', () => {
     clusterId = (await owner.ok<{ createCluster: { id: string } }>('mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }', { c: cloud.createCloud.id })).createCluster.id;
     const token = (await owner.ok<{ createEnrollmentToken: { secret: string } }>('mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }', { c: clusterId }))
       .createEnrollmentToken.secret;
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, grpcTls: { caFile: cp.grpcCaFile }, enrollmentToken: token });
     await owner.ok('mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }', { id: clusterId, spec });
     await waitForClusterApplied(owner, clusterId, names(), 300_000);
     await galeraWriteThroughVip(lab, `${subnet}.100`);

@@ -103,7 +103,7 @@ describe('rollouts on a lab brought up by the drivers', () => {
     await owner.ok('mutation($c: ID!) { setRemediationPolicy(clusterId: $c, policy: OFF) { id } }', { c: clusterId });
     const token = (await owner.ok<{ createEnrollmentToken: { secret: string } }>('mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }', { c: clusterId }))
       .createEnrollmentToken.secret;
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, grpcTls: { caFile: cp.grpcCaFile }, enrollmentToken: token });
     expect(await updateSpec(baseSpec.services, 0)).toBe(1);
     await waitForClusterApplied(owner, clusterId, names(), 240_000);
     timings.push(['bring-up: revision 1 applied on every controller (stack started, CIB pushed)', seconds(Date.now() - t0)]);

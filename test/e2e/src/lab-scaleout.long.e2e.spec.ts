@@ -69,7 +69,7 @@ describe('scale-out: a fourth controller joins a lab cluster managed by Triad', 
     clusterId = (await owner.ok<{ createCluster: { id: string } }>('mutation($c: ID!) { createCluster(cloudId: $c, name: "lab") { id } }', { c: cloud.createCloud.id })).createCluster.id;
     const token = (await owner.ok<{ createEnrollmentToken: { secret: string } }>('mutation($c: ID!) { createEnrollmentToken(clusterId: $c, name: "lab", maxUses: 3, ttlSeconds: 600) { secret } }', { c: clusterId }))
       .createEnrollmentToken.secret;
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, grpcTls: { caFile: cp.grpcCaFile }, enrollmentToken: token });
     await owner.ok('mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }', { id: clusterId, spec });
     await waitForClusterApplied(owner, clusterId, members, 240_000);
     // Galera formed before growing it (a write through its VIP read on every member).
@@ -100,7 +100,7 @@ describe('scale-out: a fourth controller joins a lab cluster managed by Triad', 
     ).createEnrollmentToken.secret;
     t0 = Date.now();
     const since = (label: string) => () => timings.push([`agent start → ${label}`, seconds(Date.now() - t0)]);
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token }, ['controller-4']);
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, grpcTls: { caFile: cp.grpcCaFile }, enrollmentToken: token }, ['controller-4']);
 
     await waitFor('revision 2 adding controller-4', async () => (await currentRevision()) === 2, 60_000, 250);
     since('enrolled, revision 2 stored')();

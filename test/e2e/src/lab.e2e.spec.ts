@@ -92,7 +92,7 @@ describe('Triad agents in the lab controllers', () => {
     ).createEnrollmentToken.secret;
     // Every driver: corosync.conf starts the cluster stack, the CIB runs the VIPs and the HAProxy
     // clone (which the agents then reload through its master socket), Galera and RabbitMQ.
-    await startLabAgents(lab, { controlPlane: cp.grpcAddress, enrollmentToken: token });
+    await startLabAgents(lab, { controlPlane: cp.grpcAddress, grpcTls: { caFile: cp.grpcCaFile }, enrollmentToken: token });
     await owner.ok(`mutation($id: ID!, $spec: JSON!) { updateClusterSpec(clusterId: $id, spec: $spec, expectedRevision: 0) { revision { revision } } }`, { id: clusterId, spec });
     await waitForClusterApplied(owner, clusterId, names(), 180_000);
     appliedAt = Date.now();

@@ -46,6 +46,7 @@ export class Agent {
   async start(): Promise<void> {
     const { config } = this;
     await ensurePrivateDir(config.stateDir);
+    if (config.grpcInsecure) this.log.warn({ controlPlane: config.controlPlane }, 'gRPC to the control plane is plaintext (TRIAD_GRPC_INSECURE): the enrollment token and this agent\'s credentials cross the network in clear; development and labs only');
     this.client = createControlPlaneClient(config);
     const identity = await loadOrEnroll({
       client: this.client,

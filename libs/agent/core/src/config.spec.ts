@@ -70,6 +70,15 @@ describe('agent configuration', () => {
     expect((error as Error).message).toMatch(/TRIAD_NODE_NAME: must be a lower-case host name/);
   });
 
+  it('talks TLS to the control plane unless told TRIAD_GRPC_INSECURE, and refuses both at once', () => {
+    const base = { TRIAD_CONTROL_PLANE: 'cp.example.net:4001', TRIAD_NODE_NAME: 'controller-1' };
+    expect(loadAgentConfig(base)).toMatchObject({ grpcInsecure: false, grpcTlsCaFile: undefined });
+    expect(loadAgentConfig({ ...base, TRIAD_GRPC_TLS_CA_FILE: '/etc/triad/ca.pem' })).toMatchObject({ grpcInsecure: false, grpcTlsCaFile: '/etc/triad/ca.pem' });
+    expect(loadAgentConfig({ ...base, TRIAD_GRPC_INSECURE: 'true' }).grpcInsecure).toBe(true);
+    expect(() => loadAgentConfig({ ...base, TRIAD_GRPC_INSECURE: 'yes' })).toThrow(/TRIAD_GRPC_INSECURE: must be true or false/);
+    expect(() => loadAgentConfig({ ...base, TRIAD_GRPC_INSECURE: '1', TRIAD_GRPC_TLS_CA_FILE: '/etc/triad/ca.pem' })).toThrow(/TRIAD_GRPC_INSECURE: contradicts TRIAD_GRPC_TLS_CA_FILE/);
+  });
+
   it('never puts the enrollment token in an error message', () => {
     expect(() => loadAgentConfig({ TRIAD_ENROLLMENT_TOKEN: 'secret-token-value' })).toThrow(/TRIAD_CONTROL_PLANE/);
     expect(() => loadAgentConfig({ TRIAD_ENROLLMENT_TOKEN: 'secret-token-value' })).not.toThrow(/secret-token-value/);

@@ -33,8 +33,16 @@ export const agentConfigSchema = z
     TRIAD_ENROLLMENT_TOKEN: z.string().min(1).optional(),
     TRIAD_STATE_DIR: z.string().min(1).default('/var/lib/triad-agent'),
     TRIAD_NODE_NAME: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { error: 'must be a lower-case host name' }).optional(),
-    /** CA bundle (PEM) that signs the control plane's certificate; without it the channel is plaintext. */
+    /** CA bundle (PEM) that signs the control plane's certificate; without it the system's trusted CAs. */
     TRIAD_GRPC_TLS_CA_FILE: optionalPath,
+    /**
+     * Talk to the control plane without TLS: development and labs only (the enrollment token and
+     * the agent's credentials cross the network in clear). Without it the channel is always TLS.
+     */
+    TRIAD_GRPC_INSECURE: z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
     /**
      * sha256 of the control plane's command-signing key (createEnrollmentToken returns it). When
      * set, enrollment refuses any other key: a man in the middle cannot slip in its own.
@@ -92,6 +100,9 @@ export const agentConfigSchema = z
     TRIAD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   })
   .superRefine((env, ctx) => {
+    if (env.TRIAD_GRPC_INSECURE && env.TRIAD_GRPC_TLS_CA_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['TRIAD_GRPC_INSECURE'], message: 'contradicts TRIAD_GRPC_TLS_CA_FILE: set one or the other' });
+    }
     if (env.TRIAD_COMPONENTS.includes('galera') && !env.TRIAD_GALERA_CLUSTERCHECK_ADDRESS) {
       ctx.addIssue({ code: 'custom', path: ['TRIAD_GALERA_CLUSTERCHECK_ADDRESS'], message: 'required when TRIAD_COMPONENTS includes galera (the internal address haproxy checks)' });
     }
@@ -102,6 +113,7 @@ export const agentConfigSchema = z
     stateDir: env.TRIAD_STATE_DIR,
     nodeName: env.TRIAD_NODE_NAME ?? hostname().split('.')[0].toLowerCase(),
     grpcTlsCaFile: env.TRIAD_GRPC_TLS_CA_FILE,
+    grpcInsecure: env.TRIAD_GRPC_INSECURE,
     commandKeySha256: env.TRIAD_COMMAND_KEY_SHA256,
     logLevel: env.TRIAD_LOG_LEVEL,
     shutdownTimeoutMs: env.TRIAD_SHUTDOWN_TIMEOUT_MS,

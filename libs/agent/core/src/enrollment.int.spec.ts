@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@triad/logging';
 import { loadAgentProto, type EnrollRequest__Output, type EnrollResponse } from '@triad/protocol';
-import { freePort } from '@triad/testing';
+import { freePort, selfSignedCertificate } from '@triad/testing';
 import { createControlPlaneClient } from './control-plane-client';
 import { EnrollmentRefusedError, loadOrEnroll } from './enrollment';
 import { IdentityStore } from './identity';
@@ -14,7 +13,7 @@ const logger = createLogger('enrollment-test', { level: 'silent' });
 const NODE_ID = '6f1c2a9e-1d3b-4c55-9a77-0d2f5e8b9c10';
 
 /** A TLS gRPC server whose Enroll answers from `answer`. */
-async function startEnrollServer(port: number, dir: string, answer: (req: EnrollRequest__Output) => EnrollResponse | { refuse: string }): Promise<grpc.Server> {
+async function startEnrollServer(port: number, dir: string, answer: (req: EnrollRequest__Output) => EnrollResponse | { refuse: string }, plaintext = false): Promise<grpc.Server> {
   const proto = loadAgentProto();
   const server = new grpc.Server();
   server.addService(proto.triad.agent.v1.AgentService.service, {
@@ -28,7 +27,9 @@ async function startEnrollServer(port: number, dir: string, answer: (req: Enroll
     },
     Connect: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
   });
-  const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: readFileSync(join(dir, 'key.pem')), cert_chain: readFileSync(join(dir, 'cert.pem')) }]);
+  const creds = plaintext
+    ? grpc.ServerCredentials.createInsecure()
+    : grpc.ServerCredentials.createSsl(null, [{ private_key: readFileSync(join(dir, 'key.pem')), cert_chain: readFileSync(join(dir, 'cert.pem')) }]);
   await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (e) => (e ? reject(e) : resolve())));
   return server;
 }
@@ -41,14 +42,14 @@ describe(loadOrEnroll.name, () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'triad-enroll-'));
     // A self-signed certificate for "localhost": it is also the CA the agent is told to trust.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    selfSignedCertificate(dir, { dns: ['localhost'], days: 1 });
   });
   beforeEach(async () => (port = await freePort()));
   afterEach(() => server?.forceShutdown());
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function enroll(stateDir: string, token: string | undefined, signal = new AbortController().signal) {
-    const client = createControlPlaneClient({ controlPlane: `localhost:${port}`, grpcTlsCaFile: join(dir, 'cert.pem') });
+  function enroll(stateDir: string, token: string | undefined, signal = new AbortController().signal, trust: { grpcTlsCaFile?: string; grpcInsecure?: boolean } = { grpcTlsCaFile: join(dir, 'cert.pem') }) {
+    const client = createControlPlaneClient({ controlPlane: `localhost:${port}`, ...trust });
     return loadOrEnroll({
       client,
       store: new IdentityStore(stateDir),
@@ -95,6 +96,26 @@ describe(loadOrEnroll.name, () => {
     expect(error).toBeInstanceOf(EnrollmentRefusedError);
     expect((error as EnrollmentRefusedError).exitCode).toBe(2);
     expect((error as Error).message).toContain(text);
+  });
+
+  it.each([
+    ['a self-signed one, without its CA file (the system CAs do not vouch for it)', false, {}],
+    ['a plaintext one, when not told TRIAD_GRPC_INSECURE', true, {}],
+  ])('never hands its token to a control plane it cannot verify: %s', async (how, plaintext, trust) => {
+    let calls = 0;
+    server = await startEnrollServer(port, dir, () => {
+      calls++;
+      return { refuse: 'TOKEN_UNKNOWN' };
+    }, plaintext);
+    const stateDir = join(dir, `untrusted-${how.length}-${String(plaintext)}-${Object.keys(trust).length}`);
+    mkdirSync(stateDir);
+    const abort = new AbortController();
+    const pending = enroll(stateDir, 'tok', abort.signal, trust).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 3_000)); // the agent keeps retrying meanwhile
+    abort.abort();
+    // It was still retrying (a TLS failure is not an answer), and the server never saw a request.
+    expect(await pending).toMatchObject({ message: 'stopped before enrollment completed' });
+    expect(calls).toBe(0);
   });
 
   it('refuses to start unenrolled without a token, saying what to do', async () => {

@@ -9,6 +9,12 @@ describe(loadServerConfig.name, () => {
     expect(loadServerConfig({ COMMAND_SIGNING_KEY_FILE: '/k.pem', NATS_AGENT_SERVERS: 'nats://a:4222, nats://b:4222' }).NATS_AGENT_SERVERS).toEqual(['nats://a:4222', 'nats://b:4222']);
   });
 
+  it('reads GRPC_INSECURE as a flag, off unless set', () => {
+    expect(loadServerConfig({ COMMAND_SIGNING_KEY_FILE: '/k.pem' }).GRPC_INSECURE).toBe(false);
+    expect(loadServerConfig({ COMMAND_SIGNING_KEY_FILE: '/k.pem', GRPC_INSECURE: 'true' }).GRPC_INSECURE).toBe(true);
+    expect(() => loadServerConfig({ COMMAND_SIGNING_KEY_FILE: '/k.pem', GRPC_INSECURE: 'yes' })).toThrow(/GRPC_INSECURE: must be true or false/);
+  });
+
   it('names every bad key at once', () => {
     expect(() => loadServerConfig({ HTTP_PORT: 'http', HEARTBEAT_INTERVAL_MS: '-5' })).toThrow(ConfigError);
     try {

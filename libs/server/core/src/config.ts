@@ -7,6 +7,11 @@ import { z } from 'zod';
  * Others add keys here with additive edits.
  */
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** `true`/`1` or `false`/`0` (unset: false). */
+export const flagFromEnv = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
 
 const databaseKeys = {
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/triad'),
@@ -34,6 +39,12 @@ export const serverConfigSchema = z
     /** TLS for the agent gRPC server (PEM files); both or neither. Production should set them. */
     GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
     GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * Serve agent gRPC without TLS: development and labs only. Without TLS files and without this
+     * flag the api refuses to start — enrollment tokens and agent credentials would cross the
+     * network in clear.
+     */
+    GRPC_INSECURE: flagFromEnv,
     HEARTBEAT_INTERVAL_MS: intFromEnv(5000),
     COMMAND_TTL_MS: intFromEnv(600_000),
     /** Worker: how often the safety-net sweep reconciles clusters whose nodes are behind. */

@@ -70,6 +70,7 @@ export class AgentGrpcServer {
     this.boundPort = first;
     this.server = server;
     this.logger.info({ bind: this.options.bind, port: this.boundPort, tls: !!this.options.tls }, 'agent gRPC server listening');
+    if (!this.options.tls) this.logger.warn({ bind: this.options.bind }, 'agent gRPC is plaintext (GRPC_INSECURE): enrollment tokens and agent credentials cross the network in clear; development and labs only');
     return this.boundPort;
   }
 

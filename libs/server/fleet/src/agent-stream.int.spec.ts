@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import {
   type EnrolledIdentity,
   type TestDatabase,
   type TestNatsServer,
+  selfSignedCertificate,
 } from '@triad/testing';
 import type { DataSource } from 'typeorm';
 import { AgentAuthenticator } from './agent-authenticator';
@@ -36,10 +36,10 @@ import { NodeStateWriter } from './node-state.writer';
 
 jest.setTimeout(60_000);
 
-/** A certificate for 127.0.0.1 (openssl), as an operator would configure GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE. */
-function selfSignedCertificate(dir: string): { certPem: string; keyPem: string } {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=triad-test', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  return { certPem: readFileSync(join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') };
+/** A certificate for 127.0.0.1, as an operator would configure GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE. */
+function certificatePems(dir: string): { certPem: string; keyPem: string } {
+  const cert = selfSignedCertificate(dir, { ips: ['127.0.0.1'] });
+  return { certPem: readFileSync(cert.certFile, 'utf8'), keyPem: readFileSync(cert.keyFile, 'utf8') };
 }
 
 /** Short interval so liveness is observable quickly: SUSPECT after 450 ms, UNREACHABLE after 900 ms. */
@@ -364,7 +364,7 @@ describe(AgentStreamService.name, () => {
     const tlsServer = new AgentGrpcServer(
       enrollment,
       new AgentStreamService(ds, new AgentAuthenticator(ds, redis, prefix), presence, writer, commands, { heartbeatIntervalMs: INTERVAL_MS }, silent),
-      { bind: '127.0.0.1:0', tls: selfSignedCertificate(dir) },
+      { bind: '127.0.0.1:0', tls: certificatePems(dir) },
       silent,
     );
     const port = await tlsServer.start();

@@ -25,7 +25,7 @@ describe('fleet end to end', () => {
   beforeAll(async () => {
     cp = await startControlPlane({ heartbeatIntervalMs: INTERVAL_MS, logLevel: 'info' });
     gql = cp.client(await cp.bootstrapTenant('fleet-e2e'));
-    client = agentServiceClient(cp.grpcAddress);
+    client = agentServiceClient(cp.grpcAddress, cp.grpcCredentials());
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { CommandSigner, CommandsService, commandStreamConfig, ensureCommandStream, NatsLink } from '@triad/commands';
 import { AgentNatsCredentials, EnrollmentService } from '@triad/enrollment';
 import { createLogger, type Logger } from '@triad/logging';
-import { readConfigFile, SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
+import { ConfigError, readConfigFile, SERVER_CONFIG, type ServerConfig } from '@triad/server-core';
 import { DataSource } from 'typeorm';
 import { AgentAuthenticator } from './agent-authenticator';
 import { AgentGrpcServer } from './agent-grpc.server';
@@ -123,12 +123,24 @@ export class FleetModule implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-function grpcTls(config: ServerConfig): { certPem: string; keyPem: string } | undefined {
+/**
+ * The agent gRPC server's TLS from the config. Plaintext only when GRPC_INSECURE says so: an api
+ * with neither refuses to start rather than carry enrollment tokens in clear.
+ */
+export function grpcTls(config: Pick<ServerConfig, 'GRPC_TLS_CERT_FILE' | 'GRPC_TLS_KEY_FILE' | 'GRPC_INSECURE'>): { certPem: string; keyPem: string } | undefined {
   const cert = config.GRPC_TLS_CERT_FILE;
   const key = config.GRPC_TLS_KEY_FILE;
-  if (!cert && !key) return undefined;
-  if (!cert || !key) throw new Error('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
-  return { certPem: readConfigFile('GRPC_TLS_CERT_FILE', cert), keyPem: readConfigFile('GRPC_TLS_KEY_FILE', key) };
+  if (!cert !== !key) throw new ConfigError('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together');
+  if (cert && key) {
+    if (config.GRPC_INSECURE) throw new ConfigError('GRPC_INSECURE=true contradicts GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE: set one or the other');
+    return { certPem: readConfigFile('GRPC_TLS_CERT_FILE', cert), keyPem: readConfigFile('GRPC_TLS_KEY_FILE', key) };
+  }
+  if (!config.GRPC_INSECURE) {
+    throw new ConfigError(
+      'agent gRPC needs TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (PEM), or GRPC_INSECURE=true for a development control plane (enrollment tokens and agent credentials then cross the network in clear)',
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -98,7 +98,7 @@ describe('rollout end to end (api + worker processes, NATS, scripted agents, web
     ownerToken = await cp.bootstrapTenant('rollout-e2e');
     owner = cp.client(ownerToken);
     otherToken = await cp.bootstrapTenant('rollout-e2e-other');
-    client = agentServiceClient(cp.grpcAddress);
+    client = agentServiceClient(cp.grpcAddress, cp.grpcCredentials());
     const { createCloud } = await owner.ok<{ createCloud: { id: string } }>('mutation { createCloud(name: "region-1") { id } }');
     ({
       createCluster: { id: clusterId },
