@@ -7,8 +7,10 @@ import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bootstrapTenant } from '@triad/auth';
 import { AuditEvent, Cluster, ClusterHealth, ClusterRevision, Command, EnrollmentToken, Finding, Node, NodeStatus, Outbox, hashSecret } from '@triad/db';
 import { createLogger } from '@triad/logging';
-import { loadServerConfig } from '@triad/server-core';
-import { GraphQLClient, REPO_ROOT, createTestDatabase, freePort, type TestDatabase } from '@triad/testing';
+import { HealthEventPublisher, type ClusterHealthEvent } from '@triad/health';
+import { SUBSCRIPTION_RECHECK_MS, loadServerConfig } from '@triad/server-core';
+import { GraphQLClient, GraphQLSubscriber, REPO_ROOT, createTestDatabase, freePort, waitFor, type TestDatabase } from '@triad/testing';
+import { Redis } from 'ioredis';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
@@ -33,6 +35,8 @@ describe('api GraphQL', () => {
   let url: string;
   let owner: GraphQLClient;
   let other: GraphQLClient;
+  let redisPrefix: string;
+  let ownerSecret: string;
 
   const count = (entity: typeof ClusterRevision | typeof Outbox | typeof AuditEvent | typeof Command, where: Record<string, unknown> = {}) => ds.getRepository(entity).countBy(where);
 
@@ -52,13 +56,14 @@ describe('api GraphQL', () => {
     dir = mkdtempSync(join(tmpdir(), 'triad-api-'));
     const key = join(dir, 'command-signing.pem');
     writeFileSync(key, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    redisPrefix = `triad-test-${randomBytes(4).toString('hex')}:`;
     const config = loadServerConfig({
       DATABASE_URL: db.url,
       COMMAND_SIGNING_KEY_FILE: key,
       GRPC_BIND: `127.0.0.1:${await freePort()}`,
       GRPC_INSECURE: 'true',
       REDIS_URL: process.env.REDIS_URL,
-      REDIS_PREFIX: `triad-test-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: redisPrefix,
       NATS_URL: process.env.NATS_URL,
       LOG_LEVEL: 'silent',
     });
@@ -66,7 +71,8 @@ describe('api GraphQL', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `${await app.getUrl()}/graphql`;
     ds = app.get(DataSource);
-    owner = new GraphQLClient(url, (await bootstrapTenant(ds, { name: 'Acme', slug: 'acme' })).secret);
+    ownerSecret = (await bootstrapTenant(ds, { name: 'Acme', slug: 'acme' })).secret;
+    owner = new GraphQLClient(url, ownerSecret);
     other = new GraphQLClient(url, (await bootstrapTenant(ds, { name: 'Globex', slug: 'globex' })).secret);
   }, 60_000);
 
@@ -105,6 +111,48 @@ describe('api GraphQL', () => {
       expect(row.token_hash).toBe(hashSecret(createApiToken.secret));
       expect(JSON.stringify(row)).not.toContain(createApiToken.secret);
     });
+  });
+
+  describe('subscriptions', () => {
+    const HEALTH_CHANGED = 'subscription($c: ID!) { clusterHealthChanged(clusterId: $c) { clusterId health } }';
+    const event = (clusterId: string, health: ClusterHealthEvent['health']): ClusterHealthEvent => ({ clusterId, health, healthChangedAt: null, findings: [], opened: [], resolved: [], at: new Date().toISOString() });
+
+    it("end with UNAUTHENTICATED once their token is revoked, and deliver nothing after it; others' go on", async () => {
+      const clusterId = await newCluster(owner, 'subscribed');
+      const quietClusterId = await newCluster(owner, 'quiet');
+      const { createApiToken } = await owner.ok<{ createApiToken: { secret: string; token: { id: string } } }>(CREATE_TOKEN, { name: 'dashboard', role: 'VIEWER' });
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      const publisher = new HealthEventPublisher(redis, redisPrefix);
+      const busy = await GraphQLSubscriber.open(url, createApiToken.secret, HEALTH_CHANGED, { c: clusterId });
+      const idle = await GraphQLSubscriber.open(url, createApiToken.secret, HEALTH_CHANGED, { c: quietClusterId });
+      const ownerSub = await GraphQLSubscriber.open(url, ownerSecret, HEALTH_CHANGED, { c: clusterId });
+      const { tenantId } = await ds.getRepository(Cluster).findOneByOrFail({ id: clusterId });
+      try {
+        await publisher.publish(tenantId, [event(clusterId, 'DEGRADED')]);
+        await waitFor('the event reaches both subscribers of the cluster', async () => busy.events.length === 1 && ownerSub.events.length === 1, 5_000, 50);
+
+        await owner.ok('mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }', { id: createApiToken.token.id });
+        await new Promise((r) => setTimeout(r, 1_100)); // older than the authorization a delivery may reuse
+        await publisher.publish(tenantId, [event(clusterId, 'CRITICAL')]);
+        // The subscription with an event to deliver re-checks first: an error instead of the event.
+        await waitFor('the revoked subscription ends', async () => busy.errors.length === 1, 5_000, 50);
+        expect(JSON.stringify(busy.errors[0])).toContain('UNAUTHENTICATED');
+        expect(JSON.stringify(busy.errors[0])).toContain('revoked or has expired');
+        expect(busy.events).toHaveLength(1);
+        await waitFor('the owner gets the second event', async () => ownerSub.events.length === 2, 5_000, 50);
+        // The one on a cluster without events ends at its periodic re-check (SUBSCRIPTION_RECHECK_MS).
+        expect(idle.errors).toEqual([]);
+        await waitFor('the idle revoked subscription ends', async () => idle.errors.length === 1, SUBSCRIPTION_RECHECK_MS + 5_000, 100);
+        expect(JSON.stringify(idle.errors[0])).toContain('UNAUTHENTICATED');
+        expect(idle.events).toEqual([]);
+        expect(ownerSub.errors).toEqual([]);
+      } finally {
+        busy.close();
+        idle.close();
+        ownerSub.close();
+        redis.disconnect();
+      }
+    }, 40_000);
   });
 
   describe('roles', () => {

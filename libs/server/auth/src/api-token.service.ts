@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiToken, ApiTokenRole, TenantScopedRepository, hashSecret, issueSecret, looksLikeSecret, recordAudit, type Page, type PageRequest, tenantTransaction } from '@triad/db';
+import { toGraphqlError, type SubscriptionAuthorizer } from '@triad/server-core';
 import { DataSource, IsNull } from 'typeorm';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import { auditActorOf, type Principal } from './principal';
@@ -37,6 +38,28 @@ export class ApiTokenService {
       await this.tokens.update(token.tenantId, { id: token.id }, { lastUsedAt: new Date(now) });
     }
     return { tenantId: token.tenantId, tokenId: token.id, role: token.role };
+  }
+
+  /**
+   * Throws INVALID_TOKEN when the principal's token was revoked or has expired since it
+   * authenticated: long-lived subscriptions re-check with this and end.
+   */
+  async assertActive(principal: Principal): Promise<void> {
+    const token = await this.dataSource.getRepository(ApiToken).findOneBy({ id: principal.tokenId, tenantId: principal.tenantId, revokedAt: IsNull() });
+    if (!token || (token.expiresAt && token.expiresAt.getTime() <= Date.now())) {
+      throw new AuthException('the API token was revoked or has expired: subscription ended', AuthExceptionCode.INVALID_TOKEN);
+    }
+  }
+
+  /** For TenantEventSubscriber.subscribe: ends the subscription with an UNAUTHENTICATED GraphQL error once the token is no longer valid. */
+  subscriptionAuthorizer(principal: Principal): SubscriptionAuthorizer {
+    return async () => {
+      try {
+        await this.assertActive(principal);
+      } catch (e) {
+        throw toGraphqlError(e);
+      }
+    };
   }
 
   async create(principal: Principal, input: { name: string; role: ApiTokenRole; expiresAt?: Date | null }): Promise<IssuedApiToken> {

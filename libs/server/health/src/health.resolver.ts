@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
-import { CurrentPrincipal, type Principal } from '@triad/auth';
+import { ApiTokenService, CurrentPrincipal, type Principal } from '@triad/auth';
 import { ClusterType } from '@triad/clusters';
 import type { Cluster, ClusterHealth, Finding } from '@triad/db';
 import { HealthEventSubscriber, type ClusterHealthEvent, type FindingEventView } from './health-events';
@@ -34,13 +34,15 @@ export class HealthSubscriptionResolver {
   constructor(
     @Inject(HealthService) private readonly health: HealthService,
     @Inject(HealthEventSubscriber) private readonly events: HealthEventSubscriber,
+    @Inject(ApiTokenService) private readonly tokens: ApiTokenService,
   ) {}
 
   @Subscription(() => ClusterHealthChangeType, { description: "Every change of the cluster's health or open findings.", resolve: changeOfEvent })
   async clusterHealthChanged(@CurrentPrincipal() principal: Principal, @Args('clusterId', { type: () => ID }) clusterId: string): Promise<AsyncIterableIterator<ClusterHealthEvent>> {
     await this.health.assertCluster(principal.tenantId, clusterId);
     // The channel is the principal's tenant's: another tenant's events never reach this iterator.
-    return this.events.subscribe(principal.tenantId, clusterId);
+    // It ends (UNAUTHENTICATED) within SUBSCRIPTION_RECHECK_MS of the token's revocation or expiry.
+    return this.events.subscribe(principal.tenantId, clusterId, { authorize: this.tokens.subscriptionAuthorizer(principal) });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
-import { CurrentPrincipal, auditActorOf, type Principal } from '@triad/auth';
+import { ApiTokenService, CurrentPrincipal, auditActorOf, type Principal } from '@triad/auth';
 import { ClusterType } from '@triad/clusters';
 import { Cluster, TenantScopedRepository, type Rollout, type RolloutStep } from '@triad/db';
 import { PageArgs, toConnection, type Connection } from '@triad/server-core';
@@ -18,6 +18,7 @@ export class RolloutResolver {
     @Inject(RolloutService) private readonly rollouts: RolloutService,
     @Inject(RolloutEventSubscriber) private readonly progress: RolloutEventSubscriber,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ApiTokenService) private readonly tokens: ApiTokenService,
   ) {}
 
   @Query(() => RolloutType)
@@ -47,7 +48,8 @@ export class RolloutResolver {
     const cluster = await new TenantScopedRepository(this.dataSource.manager, Cluster).findById(principal.tenantId, clusterId);
     if (!cluster) throw new RolloutException(`cluster ${clusterId} not found`, RolloutExceptionCode.CLUSTER_NOT_FOUND, { field: 'clusterId' });
     // The channel is the principal's tenant's: another tenant's events never reach this iterator.
-    return this.progress.subscribe(principal.tenantId, clusterId);
+    // It ends (UNAUTHENTICATED) within SUBSCRIPTION_RECHECK_MS of the token's revocation or expiry.
+    return this.progress.subscribe(principal.tenantId, clusterId, { authorize: this.tokens.subscriptionAuthorizer(principal) });
   }
 }
 
