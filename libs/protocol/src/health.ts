@@ -40,3 +40,16 @@ export const rabbitmqHealthDetailSchema = z.object({
   alarms: z.array(z.string()),
 });
 export type RabbitmqHealthDetail = z.infer<typeof rabbitmqHealthDetailSchema>;
+
+/** `detail_json` of a node's HAProxy ComponentHealth, from `show stat`: per frontend and backend. */
+export const haproxyHealthDetailSchema = z.object({
+  frontends: z.array(z.object({ name: z.string(), status: z.string() })),
+  backends: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      servers: z.array(z.object({ name: z.string(), status: z.string(), checkStatus: z.string() })),
+    }),
+  ),
+});
+export type HaproxyHealthDetail = z.infer<typeof haproxyHealthDetailSchema>;

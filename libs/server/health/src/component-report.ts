@@ -1,10 +1,12 @@
 import {
   corosyncHealthDetailSchema,
   galeraHealthDetailSchema,
+  haproxyHealthDetailSchema,
   pacemakerHealthDetailSchema,
   rabbitmqHealthDetailSchema,
   type CorosyncHealthDetail,
   type GaleraHealthDetail,
+  type HaproxyHealthDetail,
   type PacemakerHealthDetail,
   type RabbitmqHealthDetail,
 } from '@triad/protocol';
@@ -19,21 +21,8 @@ export interface ComponentReport {
   detail: unknown;
 }
 
-/**
- * The HAProxy probe's detail (HaproxyHealthDetail in @triad/agent-drivers' haproxy-health.ts,
- * which a server library may not import): `show stat` per frontend and backend.
- */
-export const haproxyHealthDetailSchema = z.object({
-  frontends: z.array(z.object({ name: z.string(), status: z.string() })),
-  backends: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      servers: z.array(z.object({ name: z.string(), status: z.string(), checkStatus: z.string() })),
-    }),
-  ),
-});
-export type HaproxyHealthDetail = z.infer<typeof haproxyHealthDetailSchema>;
+/** The detail schemas are the agent ↔ control plane contract (@triad/protocol); re-exported for this library's users. */
+export { haproxyHealthDetailSchema, type HaproxyHealthDetail };
 
 function parseJson(text: string): unknown {
   if (!text) return undefined;

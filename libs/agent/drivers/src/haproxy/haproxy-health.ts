@@ -1,10 +1,5 @@
-import type { ComponentHealth } from '@triad/protocol';
+import type { ComponentHealth, HaproxyHealthDetail } from '@triad/protocol';
 import type { StatRow } from './haproxy-cli';
-
-export interface HaproxyHealthDetail {
-  frontends: { name: string; status: string }[];
-  backends: { name: string; status: string; servers: { name: string; status: string; checkStatus: string }[] }[];
-}
 
 /** Servers in these states are not failures: an operator drained them, or they are not checked. */
 const SERVER_NOT_FAILED = /^(UP|no check|MAINT|DRAIN|NOLB)/;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyArtifact, DriverError } from '@triad/agent-core';
 import { createLogger } from '@triad/logging';
+import { haproxyHealthDetailSchema } from '@triad/protocol';
 import { freePort, httpGetText, waitFor } from '@triad/testing';
 import { haproxyCli, parseShowProc } from './haproxy-cli';
 import { HaproxyDriver } from './haproxy.driver';
@@ -78,7 +79,8 @@ describe(HaproxyDriver.name, () => {
     expect(await httpGetText(frontendPort)).toBe('200 backend-one');
     const health = await driver.probe();
     expect(health.state).toBe('COMPONENT_OK');
-    expect(JSON.parse(health.detailJson ?? '{}').frontends).toEqual([{ name: 'api', status: 'OPEN' }]);
+    // The detail is what the control plane parses (the contract in @triad/protocol).
+    expect(haproxyHealthDetailSchema.parse(JSON.parse(health.detailJson ?? '{}')).frontends).toEqual([{ name: 'api', status: 'OPEN' }]);
   });
 
   it('refuses a configuration haproxy rejects with its own message, keeping the live file and serving', async () => {
