@@ -289,18 +289,18 @@ class Evaluation {
       // A node Triad cannot hear from has its own finding (which says what Pacemaker sees); one
       // whose stack is down too.
       if (!triadNode || triadNode.status !== 'ONLINE' || this.reachable.find((r) => r.name === pn.name)?.stackDown.length) continue;
-      this.add({
-        code: 'PACEMAKER_NODE_OFFLINE',
-        severity: 'WARNING',
-        component: 'pacemaker',
-        nodeName: pn.name,
-        subject: null,
-        message: `Pacemaker on ${viewer} sees ${pn.name} ${pn.unclean ? 'unclean' : 'offline'}, although Triad hears from it: it is not in the cluster's partition.`,
-        owner: 'TRIAD',
-        action: `restart the cluster stack on ${pn.name} so that it rejoins`,
-        detail: { viewer, online: pn.online, unclean: pn.unclean },
-      });
+      this.nodeOffline(
+        pn.name,
+        { viewer, online: pn.online, unclean: pn.unclean },
+        `Pacemaker on ${viewer} sees ${pn.name} ${pn.unclean ? 'unclean' : 'offline'}, although Triad hears from it: it is not in the cluster's partition.`,
+        `restart the cluster stack on ${pn.name} so that it rejoins`,
+      );
     }
+  }
+
+  /** PACEMAKER_NODE_OFFLINE: a node Triad hears from that a Pacemaker view does not count as an online member. */
+  private nodeOffline(nodeName: string, seen: { viewer: string; online: boolean; unclean: boolean }, message: string, action: string): void {
+    this.add({ code: 'PACEMAKER_NODE_OFFLINE', severity: 'WARNING', component: 'pacemaker', nodeName, subject: null, message, owner: 'TRIAD', action, detail: seen });
   }
 
   /**
@@ -313,17 +313,12 @@ class Evaluation {
       if (!n.pacemaker || n.stackDown.length > 0) continue;
       const self = n.pacemaker.nodes.find((x) => x.name === n.name);
       if (self?.online && !self.unclean) continue;
-      this.add({
-        code: 'PACEMAKER_NODE_OFFLINE',
-        severity: 'WARNING',
-        component: 'pacemaker',
-        nodeName: n.name,
-        subject: null,
-        message: `Pacemaker on ${n.name} runs but ${self ? `sees ${n.name} ${self.unclean ? 'unclean' : 'offline'}` : `does not list ${n.name} as a node`}: it is not (yet) a member of the cluster.`,
-        owner: 'TRIAD',
-        action: `restart the cluster stack on ${n.name} so that it rejoins (while it is still joining, this clears by itself)`,
-        detail: { viewer: n.name, online: self?.online ?? false, unclean: self?.unclean ?? false },
-      });
+      this.nodeOffline(
+        n.name,
+        { viewer: n.name, online: self?.online ?? false, unclean: self?.unclean ?? false },
+        `Pacemaker on ${n.name} runs but ${self ? `sees ${n.name} ${self.unclean ? 'unclean' : 'offline'}` : `does not list ${n.name} as a node`}: it is not (yet) a member of the cluster.`,
+        `restart the cluster stack on ${n.name} so that it rejoins (while it is still joining, this clears by itself)`,
+      );
     }
   }
 
