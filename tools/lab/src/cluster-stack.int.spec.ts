@@ -107,7 +107,11 @@ describe(startClusterStack.name, () => {
     const survivor = lab.controllers.find((c) => c.name !== holder)?.name ?? '';
     await lab.stop(holder);
     const t0 = Date.now();
-    expect(await eventually(async () => (await answeringNode(keystoneVip)) !== undefined, 90_000)).toBe(true);
+    if (!(await eventually(async () => (await answeringNode(keystoneVip)) !== undefined, 90_000))) {
+      // Say what Pacemaker thought, for whoever reads the failure.
+      const mon = await lab.exec(survivor, ['/usr/sbin/crm_mon', '-1', '-r', '-f']);
+      throw new Error(`keystone VIP ${keystoneVip} not answering 90 s after ${holder} was powered off; crm_mon on ${survivor}:\n${mon.stdout}${mon.stderr ?? ''}`);
+    }
     console.log(`keystone VIP answering again ${Date.now() - t0} ms after ${holder} was powered off`);
     const newHolder = await lab.exec(survivor, ['/usr/sbin/crm_resource', '--locate', '--resource', 'vip-keystone']);
     expect(newHolder.stdout).not.toContain(holder);

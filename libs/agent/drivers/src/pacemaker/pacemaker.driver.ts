@@ -228,7 +228,7 @@ export class PacemakerDriver implements ComponentDriver {
       ['--resource', resource, '--meta', '--set-parameter', 'is-managed', '--parameter-value', String(managed)],
       `crm_resource --resource ${resource} --meta --set-parameter is-managed --parameter-value ${managed}`,
     );
-    return reprobed === undefined ? output : `${reprobed ? 're-probed first' : 're-probe before giving it back did not finish (logged)'}; ${output}`;
+    return reprobed === undefined ? output : `${reprobed === true ? 're-probed first' : `re-probe before giving it back did not finish: ${reprobed}`}; ${output}`;
   }
 
   /** The cluster property `maintenance-mode`: while true Pacemaker manages no resource (it only monitors). */
@@ -280,14 +280,14 @@ export class PacemakerDriver implements ComponentDriver {
    * anyway: an unmanaged resource is not recovered by Pacemaker, which is worse than the restart
    * the hold avoids.
    */
-  private async refreshProbes(id: string, primitives: string[], step: 'swap' | 'rollback'): Promise<boolean> {
+  private async refreshProbes(id: string, primitives: string[], step: 'swap' | 'rollback'): Promise<true | string> {
     const before = probeCallIds(await this.queryCib(step), primitives);
     const t0 = Date.now();
     try {
       await this.tool(CLUSTER_TOOLS.crmResource, ['--refresh', '--resource', id], `crm_resource --refresh --resource ${id}`);
     } catch (e) {
       this.opts.logger.warn({ resource: id, error: errorMessage(e) }, 'the refresh failed; giving the resource back anyway (Pacemaker may restart it)');
-      return false;
+      return `the refresh failed (${errorMessage(e)})`;
     }
     const deadline = t0 + (this.opts.probeTimeoutMs ?? 120_000);
     let waiting: string[] = [];
@@ -301,8 +301,9 @@ export class PacemakerDriver implements ComponentDriver {
       }
       await sleep(CHECK_POLL_MS / 2);
     }
-    this.opts.logger.warn({ resource: id, waiting }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
-    return false;
+    const last = probeOps(await this.queryCib(step).catch(() => undefined), primitives, waiting);
+    this.opts.logger.warn({ resource: id, waiting, before: Object.fromEntries(before), last }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
+    return `no probe recorded after the refresh within ${Math.round((Date.now() - t0) / 1000)} s on ${waiting.join(', ')} (probe call ids before: ${waiting.map((n) => `${n} ${before.get(n) ?? 'none'}`).join(', ')}; now: ${last || 'none'})`;
   }
 
   /**
@@ -403,20 +404,37 @@ function onlineNodes(cib: XmlElement): string[] {
 }
 
 /**
- * Per node, the highest executor call id among the recorded probes (monitor, interval 0) of
- * `primitives` (an anonymous clone's history is under the primitive id, a unique one's under
- * `id:N`); `finished` counts only probes that completed (not pending).
+ * Every recorded probe (monitor, interval 0) of `primitives`, with its node: an anonymous clone's
+ * history is under the primitive id, a unique one's under `id:N`.
  */
-function probeCallIds(cib: XmlElement, primitives: string[], finished = false): Map<string, number> {
-  const out = new Map<string, number>();
+function recordedProbes(cib: XmlElement, primitives: string[]): { node: string; op: XmlElement }[] {
+  const out: { node: string; op: XmlElement }[] = [];
   for (const node of childrenNamed(child(cib, 'status'), 'node_state')) {
+    if (!node.attrs.uname) continue;
     const resources = childrenNamed(child(child(node, 'lrm'), 'lrm_resources'), 'lrm_resource').filter((r) => primitives.some((p) => r.attrs.id === p || r.attrs.id?.startsWith(`${p}:`)));
     for (const op of resources.flatMap((r) => childrenNamed(r, 'lrm_rsc_op'))) {
-      if (op.attrs.operation !== 'monitor' || op.attrs.interval !== '0') continue;
-      if (finished && (op.attrs['op-status'] === '-1' || op.attrs['rc-code'] === '193')) continue;
-      const id = Number(op.attrs['call-id'] ?? '-1');
-      if (node.attrs.uname && id > (out.get(node.attrs.uname) ?? -1)) out.set(node.attrs.uname, id);
+      if (op.attrs.operation === 'monitor' && op.attrs.interval === '0') out.push({ node: node.attrs.uname, op });
     }
+  }
+  return out;
+}
+
+/** The recorded probes of `primitives` on `nodes`, for a message: `node call-id/op-status/rc-code`. */
+function probeOps(cib: XmlElement | undefined, primitives: string[], nodes: string[]): string {
+  if (!cib) return '';
+  return recordedProbes(cib, primitives)
+    .filter((p) => nodes.includes(p.node))
+    .map(({ node, op }) => `${node} ${op.attrs['call-id']}/${op.attrs['op-status']}/${op.attrs['rc-code']}`)
+    .join(', ');
+}
+
+/** Per node, the highest executor call id among the recorded probes of `primitives`; `finished` counts only probes that completed (not pending). */
+function probeCallIds(cib: XmlElement, primitives: string[], finished = false): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const { node, op } of recordedProbes(cib, primitives)) {
+    if (finished && (op.attrs['op-status'] === '-1' || op.attrs['rc-code'] === '193')) continue;
+    const id = Number(op.attrs['call-id'] ?? '-1');
+    if (id > (out.get(node) ?? -1)) out.set(node, id);
   }
   return out;
 }
