@@ -103,6 +103,20 @@ describe('remediation on a lab brought up by the drivers', () => {
   };
 
   const findingsOf = async (code: string, nodeName: string) => (await health()).findings.filter((f) => f.code === code && f.nodeName === nodeName);
+  /** Every one of `nodes` Synced, each seeing a Galera cluster of exactly those nodes. */
+  const waitSynced = (nodes: string[], timeoutMs: number) =>
+    waitFor(
+      `Galera Synced on ${nodes.join(', ')} in a cluster of ${nodes.length}`,
+      async () => {
+        for (const n of nodes) {
+          const w = await lab.wsrepStatus(n);
+          if (w.wsrep_local_state_comment !== 'Synced' || w.wsrep_cluster_size !== String(nodes.length)) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      1_000,
+    );
   const waitHealthy = (label: string, t0: number, timeoutMs = 300_000) =>
     waitFor('cluster HEALTHY', async () => (await health()).health === 'HEALTHY', timeoutMs, 500)
       .catch(async (e: unknown) => {
@@ -334,18 +348,7 @@ describe('remediation on a lab brought up by the drivers', () => {
     await Promise.all([killAll('controller-1'), killAll('controller-2')]);
     const t0 = Date.now();
     await owner.ok('mutation($id: ID!) { setMaintenance(clusterId: $id, enabled: false) { maintenance { enabled } } }', { id: clusterId });
-    await waitFor(
-      'Galera Synced on every controller in a cluster of 3',
-      async () => {
-        for (const n of names()) {
-          const s = await lab.wsrepStatus(n);
-          if (s.wsrep_local_state_comment !== 'Synced' || s.wsrep_cluster_size !== '3') return false;
-        }
-        return true;
-      },
-      600_000,
-      2_000,
-    );
+    await waitSynced(names(), 600_000);
     timings.push(['(h) maintenance off → Galera Synced on all 3', seconds(Date.now() - t0)]);
     await waitHealthy('(h) maintenance off → cluster HEALTHY', t0);
     // Triad restarted every stack (one node at a time); Galera was recovered by its resource agent
@@ -397,18 +400,7 @@ describe('remediation on a lab brought up by the drivers', () => {
     // clone is given back does not finish (seen once in a clean-clone CI: 120 s), Pacemaker may
     // restart a member afterwards, and the pair is whole again once it has rejoined.
     const finishedAt = Date.now();
-    await waitFor(
-      'controller-1 and controller-2 Synced in a Primary component of 2',
-      async () => {
-        for (const n of ['controller-1', 'controller-2']) {
-          const w = await lab.wsrepStatus(n);
-          if (w.wsrep_local_state_comment !== 'Synced' || w.wsrep_cluster_size !== '2') return false;
-        }
-        return true;
-      },
-      180_000,
-      1_000,
-    );
+    await waitSynced(['controller-1', 'controller-2'], 180_000);
     timings.push(['(i) recovery run finished → both Synced in a Primary of 2', seconds(Date.now() - finishedAt)]);
     timings.push(['(i) giving galera back to Pacemaker', done.steps.filter((st) => st.action === 'pacemaker.set_managed').at(-1)?.message ?? '(no step)']);
     // controller-3 comes back and rejoins.
