@@ -21,7 +21,8 @@ import {
   withoutHolds,
 } from './cib-document';
 import { CLUSTER_TOOLS, runOnThisNode, toolOutput, type ToolRunner } from './cluster-tools';
-import { child, childrenNamed, parseXml, serializeXml, type XmlElement } from './xml-tree';
+import { nodesAwaitingProbe, probeSnapshot, recordedProbes } from './probe-history';
+import { parseXml, serializeXml, type XmlElement } from './xml-tree';
 
 export interface PacemakerDriverOptions {
   /** This node's Pacemaker node name (health is reported from its point of view). */
@@ -281,7 +282,7 @@ export class PacemakerDriver implements ComponentDriver {
    * the hold avoids.
    */
   private async refreshProbes(id: string, primitives: string[], step: 'swap' | 'rollback'): Promise<true | string> {
-    const before = probeCallIds(await this.queryCib(step), primitives);
+    const before = probeSnapshot(await this.queryCib(step), primitives);
     const t0 = Date.now();
     try {
       await this.tool(CLUSTER_TOOLS.crmResource, ['--refresh', '--resource', id], `crm_resource --refresh --resource ${id}`);
@@ -292,18 +293,17 @@ export class PacemakerDriver implements ComponentDriver {
     const deadline = t0 + (this.opts.probeTimeoutMs ?? 120_000);
     let waiting: string[] = [];
     while (Date.now() < deadline) {
-      const cib = await this.queryCib(step);
-      const after = probeCallIds(cib, primitives, true);
-      waiting = onlineNodes(cib).filter((node) => (after.get(node) ?? -1) <= (before.get(node) ?? -1));
+      waiting = nodesAwaitingProbe(await this.queryCib(step), primitives, before);
       if (waiting.length === 0) {
         this.opts.logger.info({ resource: id, ms: Date.now() - t0 }, 'probes after the refresh recorded on every online node');
         return true;
       }
       await sleep(CHECK_POLL_MS / 2);
     }
-    const last = probeOps(await this.queryCib(step).catch(() => undefined), primitives, waiting);
-    this.opts.logger.warn({ resource: id, waiting, before: Object.fromEntries(before), last }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
-    return `no probe recorded after the refresh within ${Math.round((Date.now() - t0) / 1000)} s on ${waiting.join(', ')} (probe call ids before: ${waiting.map((n) => `${n} ${before.get(n) ?? 'none'}`).join(', ')}; now: ${last || 'none'})`;
+    const cib = await this.queryCib(step).catch(() => undefined);
+    const last = cib ? recordedProbes(cib, primitives).filter((p) => waiting.includes(p.node)).map((p) => p.summary).join(', ') : '';
+    this.opts.logger.warn({ resource: id, waiting, before: [...before], last }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
+    return `no new probe recorded after the refresh within ${Math.round((Date.now() - t0) / 1000)} s on ${waiting.join(', ')} (recorded there now: ${last || 'none'})`;
   }
 
   /**
@@ -394,47 +394,4 @@ export class PacemakerDriver implements ComponentDriver {
 function writer(cib: XmlElement): string {
   const a = cib.attrs;
   return `${a['update-client'] ?? 'unknown client'}${a['update-user'] ? ` (user ${a['update-user']})` : ''}${a['update-origin'] ? ` on ${a['update-origin']}` : ''}${a['cib-last-written'] ? ` at ${a['cib-last-written']}` : ''}`;
-}
-
-/** Nodes the status section shows as members with a running controller. */
-function onlineNodes(cib: XmlElement): string[] {
-  return childrenNamed(child(cib, 'status'), 'node_state')
-    .filter((n) => n.attrs.crmd === 'online' && n.attrs.in_ccm !== undefined && n.attrs.in_ccm !== 'false' && n.attrs.uname)
-    .map((n) => n.attrs.uname as string);
-}
-
-/**
- * Every recorded probe (monitor, interval 0) of `primitives`, with its node: an anonymous clone's
- * history is under the primitive id, a unique one's under `id:N`.
- */
-function recordedProbes(cib: XmlElement, primitives: string[]): { node: string; op: XmlElement }[] {
-  const out: { node: string; op: XmlElement }[] = [];
-  for (const node of childrenNamed(child(cib, 'status'), 'node_state')) {
-    if (!node.attrs.uname) continue;
-    const resources = childrenNamed(child(child(node, 'lrm'), 'lrm_resources'), 'lrm_resource').filter((r) => primitives.some((p) => r.attrs.id === p || r.attrs.id?.startsWith(`${p}:`)));
-    for (const op of resources.flatMap((r) => childrenNamed(r, 'lrm_rsc_op'))) {
-      if (op.attrs.operation === 'monitor' && op.attrs.interval === '0') out.push({ node: node.attrs.uname, op });
-    }
-  }
-  return out;
-}
-
-/** The recorded probes of `primitives` on `nodes`, for a message: `node call-id/op-status/rc-code`. */
-function probeOps(cib: XmlElement | undefined, primitives: string[], nodes: string[]): string {
-  if (!cib) return '';
-  return recordedProbes(cib, primitives)
-    .filter((p) => nodes.includes(p.node))
-    .map(({ node, op }) => `${node} ${op.attrs['call-id']}/${op.attrs['op-status']}/${op.attrs['rc-code']}`)
-    .join(', ');
-}
-
-/** Per node, the highest executor call id among the recorded probes of `primitives`; `finished` counts only probes that completed (not pending). */
-function probeCallIds(cib: XmlElement, primitives: string[], finished = false): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const { node, op } of recordedProbes(cib, primitives)) {
-    if (finished && (op.attrs['op-status'] === '-1' || op.attrs['rc-code'] === '193')) continue;
-    const id = Number(op.attrs['call-id'] ?? '-1');
-    if (id > (out.get(node) ?? -1)) out.set(node, id);
-  }
-  return out;
 }
