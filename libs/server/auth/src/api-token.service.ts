@@ -15,6 +15,11 @@ export interface IssuedApiToken {
   secret: string;
 }
 
+/** A token found among the unrevoked ones that has not expired at `now`. */
+function usable(token: ApiToken | null, now: number): token is ApiToken {
+  return !!token && !(token.expiresAt && token.expiresAt.getTime() <= now);
+}
+
 @Injectable()
 export class ApiTokenService {
   private readonly tokens: TenantScopedRepository<ApiToken>;
@@ -33,7 +38,7 @@ export class ApiTokenService {
     if (!looksLikeSecret('pat', secret)) throw invalid();
     const token = await this.dataSource.getRepository(ApiToken).findOneBy({ tokenHash: hashSecret(secret), revokedAt: IsNull() });
     const now = Date.now();
-    if (!token || (token.expiresAt && token.expiresAt.getTime() <= now)) throw invalid();
+    if (!usable(token, now)) throw invalid();
     if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       await this.tokens.update(token.tenantId, { id: token.id }, { lastUsedAt: new Date(now) });
     }
@@ -46,7 +51,7 @@ export class ApiTokenService {
    */
   async assertActive(principal: Principal): Promise<void> {
     const token = await this.dataSource.getRepository(ApiToken).findOneBy({ id: principal.tokenId, tenantId: principal.tenantId, revokedAt: IsNull() });
-    if (!token || (token.expiresAt && token.expiresAt.getTime() <= Date.now())) {
+    if (!usable(token, Date.now())) {
       throw new AuthException('the API token was revoked or has expired: subscription ended', AuthExceptionCode.INVALID_TOKEN);
     }
   }

@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** `true`/`1` or `false`/`0` (unset: false). */
-export const flagFromEnv = z
+const flagFromEnv = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .default('false')
   .transform((v) => v === 'true' || v === '1');

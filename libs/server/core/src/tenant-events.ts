@@ -70,16 +70,14 @@ export class TenantEventSubscriber<E extends { clusterId: string }> {
     let refused: unknown;
     let authorizedAt = Date.now();
     const { authorize } = options;
-    const reauthorize = async (): Promise<boolean> => {
-      if (!authorize || done) return !done;
+    const reauthorize = async (): Promise<void> => {
+      if (!authorize || done) return;
       try {
         await authorize();
         authorizedAt = Date.now();
-        return true;
       } catch (e) {
         refused ??= e;
         await close();
-        return false;
       }
     };
     let timer: NodeJS.Timeout | undefined;

@@ -21,7 +21,7 @@ import {
   withoutHolds,
 } from './cib-document';
 import { CLUSTER_TOOLS, runOnThisNode, toolOutput, type ToolRunner } from './cluster-tools';
-import { nodesAwaitingProbe, probeSnapshot, recordedProbes } from './probe-history';
+import { describeProbe, nodesAwaitingProbe, probeSnapshot, recordedProbes } from './probe-history';
 import { parseXml, serializeXml, type XmlElement } from './xml-tree';
 
 export interface PacemakerDriverOptions {
@@ -292,16 +292,17 @@ export class PacemakerDriver implements ComponentDriver {
     }
     const deadline = t0 + (this.opts.probeTimeoutMs ?? 120_000);
     let waiting: string[] = [];
+    let cib: XmlElement | undefined;
     while (Date.now() < deadline) {
-      waiting = nodesAwaitingProbe(await this.queryCib(step), primitives, before);
+      cib = await this.queryCib(step);
+      waiting = nodesAwaitingProbe(cib, primitives, before);
       if (waiting.length === 0) {
         this.opts.logger.info({ resource: id, ms: Date.now() - t0 }, 'probes after the refresh recorded on every online node');
         return true;
       }
       await sleep(CHECK_POLL_MS / 2);
     }
-    const cib = await this.queryCib(step).catch(() => undefined);
-    const last = cib ? recordedProbes(cib, primitives).filter((p) => waiting.includes(p.node)).map((p) => p.summary).join(', ') : '';
+    const last = cib ? recordedProbes(cib, primitives).filter((p) => waiting.includes(p.node)).map(describeProbe).join(', ') : '';
     this.opts.logger.warn({ resource: id, waiting, before: [...before], last }, 'probes after the refresh did not finish in time; giving the resource back anyway (Pacemaker may restart it there)');
     return `no new probe recorded after the refresh within ${Math.round((Date.now() - t0) / 1000)} s on ${waiting.join(', ')} (recorded there now: ${last || 'none'})`;
   }

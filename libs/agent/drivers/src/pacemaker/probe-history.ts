@@ -11,10 +11,15 @@ export interface ProbeRecord {
   /** The `lrm_resource` id: the primitive, or `primitive:N` for an instance's own history. */
   resource: string;
   callId: string;
-  /** op-status -1 or rc-code 193: still running. */
-  pending: boolean;
-  summary: string;
+  opStatus: string | undefined;
+  rcCode: string | undefined;
 }
+
+/** op-status -1 or rc-code 193: the probe is still running. */
+const isPending = (p: ProbeRecord) => p.opStatus === '-1' || p.rcCode === '193';
+
+/** `node resource call N status S rc R`, for messages. */
+export const describeProbe = (p: ProbeRecord) => `${p.node} ${p.resource} call ${p.callId} status ${p.opStatus} rc ${p.rcCode}`;
 
 /** Every recorded probe of `primitives` in the CIB's status section. */
 export function recordedProbes(cib: XmlElement, primitives: string[]): ProbeRecord[] {
@@ -26,14 +31,7 @@ export function recordedProbes(cib: XmlElement, primitives: string[]): ProbeReco
     for (const r of resources) {
       for (const op of childrenNamed(r, 'lrm_rsc_op')) {
         if (op.attrs.operation !== 'monitor' || op.attrs.interval !== '0') continue;
-        const callId = op.attrs['call-id'] ?? '-1';
-        out.push({
-          node: uname,
-          resource: r.attrs.id ?? '',
-          callId,
-          pending: op.attrs['op-status'] === '-1' || op.attrs['rc-code'] === '193',
-          summary: `${uname} ${r.attrs.id} call ${callId} status ${op.attrs['op-status']} rc ${op.attrs['rc-code']}`,
-        });
+        out.push({ node: uname, resource: r.attrs.id ?? '', callId: op.attrs['call-id'] ?? '-1', opStatus: op.attrs['op-status'], rcCode: op.attrs['rc-code'] });
       }
     }
   }
@@ -54,12 +52,12 @@ export function probeSnapshot(cib: XmlElement, primitives: string[]): Set<string
  * executor restarted, must not keep a node waiting (comparing call ids did once, for 120 s).
  */
 export function nodesAwaitingProbe(cib: XmlElement, primitives: string[], before: Set<string>): string[] {
-  const probed = new Set(recordedProbes(cib, primitives).filter((p) => !p.pending && !before.has(key(p))).map((p) => p.node));
+  const probed = new Set(recordedProbes(cib, primitives).filter((p) => !isPending(p) && !before.has(key(p))).map((p) => p.node));
   return onlineNodes(cib).filter((n) => !probed.has(n));
 }
 
 /** Nodes whose controller is online and in the membership. */
-export function onlineNodes(cib: XmlElement): string[] {
+function onlineNodes(cib: XmlElement): string[] {
   return childrenNamed(child(cib, 'status'), 'node_state')
     .filter((n) => n.attrs.crmd === 'online' && n.attrs.in_ccm !== undefined && n.attrs.in_ccm !== 'false' && n.attrs.uname)
     .map((n) => n.attrs.uname as string);
